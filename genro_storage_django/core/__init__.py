@@ -1,0 +1,60 @@
+"""The Django-free storage core: mounts, nodes, backends and the transfer engine.
+
+Importing and using it needs no Django settings::
+
+    from genro_storage_django.core import StorageManager
+
+    manager = StorageManager({"uploads": {"type": "local", "path": "/srv/uploads"}})
+    manager.node("uploads:reports/q3.pdf").write_bytes(b"...")
+"""
+
+from __future__ import annotations
+
+from .backends import AtomicWriter, Backend, FsspecBackend, StatResult, register_backend_type
+from .config import ConfigProblem, Permissions
+from .errors import (
+    BackendUnavailableError,
+    DirectoryNotEmptyError,
+    StorageConfigError,
+    StorageError,
+    StorageExistsError,
+    StorageIsADirectoryError,
+    StorageNotADirectoryError,
+    StorageNotFoundError,
+    StoragePermissionError,
+    TransferError,
+    UnsafePathError,
+)
+from .manager import Mount, StorageManager, validate_mounts
+from .node import StorageNode
+from .paths import normalize
+from .transfer import SkipStrategy, TransferCallback, TransferReport
+
+__all__ = [
+    "AtomicWriter",
+    "Backend",
+    "BackendUnavailableError",
+    "ConfigProblem",
+    "DirectoryNotEmptyError",
+    "FsspecBackend",
+    "Mount",
+    "Permissions",
+    "SkipStrategy",
+    "StatResult",
+    "StorageConfigError",
+    "StorageError",
+    "StorageExistsError",
+    "StorageIsADirectoryError",
+    "StorageManager",
+    "StorageNode",
+    "StorageNotADirectoryError",
+    "StorageNotFoundError",
+    "StoragePermissionError",
+    "TransferCallback",
+    "TransferError",
+    "TransferReport",
+    "UnsafePathError",
+    "normalize",
+    "register_backend_type",
+    "validate_mounts",
+]

@@ -1,0 +1,244 @@
+"""The abstract backend every mount type implements.
+
+A backend works on *locations*: the strings :meth:`Backend.locate` returns for a
+normalised mount-relative path, checked to stay inside the mount root. The node
+asks for a location once and passes it back to every other call, so the hot
+paths (``exists``, ``read_bytes``) pay for path safety only once per node.
+
+Backends raise the builtin exceptions (FileNotFoundError, IsADirectoryError, ...);
+the node turns them into the storage errors with the mount name in the message.
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from ..config import MountContext
+
+__all__ = ["AtomicWriter", "Backend", "Kind", "StatResult"]
+
+Kind = Literal["file", "directory"]
+
+
+@dataclass(frozen=True)
+class StatResult:
+    """What one metadata call tells about an entry.
+
+    ``md5`` is set only when the backend reports a true MD5 of the content (an S3
+    multipart ETag is not one); ``etag`` is whatever opaque version tag it has.
+    """
+
+    name: str
+    kind: Kind
+    size: int = 0
+    mtime: float | None = None
+    etag: str | None = None
+    md5: str | None = None
+    content_type: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == "file"
+
+    @property
+    def is_dir(self) -> bool:
+        return self.kind == "directory"
+
+
+class AtomicWriter(io.RawIOBase):
+    """A write-only stream whose content appears at its target only on :meth:`commit`.
+
+    ``close()`` commits; leaving a ``with`` block through an exception calls
+    :meth:`abort` instead, so a failed write never replaces the target.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._finished = False
+
+    def writable(self) -> bool:
+        return True
+
+    @abstractmethod
+    def write(self, data: Any) -> int: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _abort(self) -> None: ...
+
+    def commit(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            self._commit()
+        except BaseException:
+            self._abort()
+            raise
+        finally:
+            super().close()
+
+    def abort(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            self._abort()
+        finally:
+            super().close()
+
+    def close(self) -> None:
+        self.commit()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        # A writer dropped without close() must not publish half its data.
+        if not getattr(self, "_finished", True):
+            self.abort()
+
+
+class Backend(ABC):
+    """One mount's access to a storage system.
+
+    Subclasses declare their configuration keys; the manager validates a mount's
+    config against them before constructing the backend.
+    """
+
+    type_name: ClassVar[str] = ""
+    required_keys: ClassVar[frozenset[str]] = frozenset()
+    optional_keys: ClassVar[frozenset[str]] = frozenset()
+    #: The pip extra that installs what this backend imports, and those modules.
+    extra: ClassVar[str | None] = None
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: Types that can never write (http, base64) force ``readonly``.
+    read_only: ClassVar[bool] = False
+    #: Object stores have no empty directories: ``mkdir`` there only makes sense
+    #: as the parent of files written later.
+    has_directories: ClassVar[bool] = True
+
+    def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
+        self.mount_name = mount_name
+        self.options = options
+        self.context = context
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Check option values; raise StorageConfigError(key=...) on a bad one."""
+
+    # -- locations ---------------------------------------------------------
+    @abstractmethod
+    def locate(self, path: str) -> str:
+        """The backend location of a normalised path; raise UnsafePathError on escape."""
+
+    @abstractmethod
+    def relative(self, location: str) -> str:
+        """The inverse of :meth:`locate`: mount-relative path of a backend location."""
+
+    # -- metadata ----------------------------------------------------------
+    @abstractmethod
+    def stat(self, location: str) -> StatResult:
+        """One metadata call; FileNotFoundError when nothing is there."""
+
+    def exists(self, location: str) -> bool:
+        try:
+            self.stat(location)
+        except FileNotFoundError:
+            return False
+        return True
+
+    @abstractmethod
+    def listdir(self, location: str) -> list[StatResult]:
+        """Entries directly inside a directory; FileNotFoundError if it is not one."""
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+        """Every file below ``location`` as (mount-relative path, stat), any order."""
+        for entry in self.listdir(location):
+            child = self.join_location(location, entry.name)
+            if entry.is_dir:
+                yield from self.walk_files(child)
+            else:
+                yield self.relative(child), entry
+
+    def join_location(self, location: str, name: str) -> str:
+        return f"{location.rstrip('/')}/{name}" if location else name
+
+    # -- content -----------------------------------------------------------
+    @abstractmethod
+    def open_read(self, location: str) -> IO[bytes]:
+        """A streaming binary reader (seekable where the backend allows)."""
+
+    @abstractmethod
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        """A writer that replaces ``location`` atomically on commit."""
+
+    def read_bytes(self, location: str) -> bytes:
+        with self.open_read(location) as stream:
+            return stream.read()
+
+    def write_bytes(self, location: str, data: bytes) -> None:
+        with self.open_writer(location) as writer:
+            writer.write(data)
+
+    # -- tree --------------------------------------------------------------
+    @abstractmethod
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None: ...
+
+    @abstractmethod
+    def remove_file(self, location: str) -> None:
+        """Delete one file; FileNotFoundError if it is missing."""
+
+    @abstractmethod
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        """Delete a directory; OSError(ENOTEMPTY) when not empty and not recursive."""
+
+    def touch(self, location: str) -> None:
+        if self.exists(location):
+            self.set_mtime(location, None)
+        else:
+            self.write_bytes(location, b"")
+
+    def set_mtime(self, location: str, mtime: float | None) -> bool:
+        """Set (None: now) the modification time; False when the backend cannot."""
+        return False
+
+    # -- transfers ---------------------------------------------------------
+    def can_copy_within(self, other: Backend) -> bool:
+        """True when a copy from this backend to ``other`` can stay server-side."""
+        return False
+
+    def copy_within(self, source: str, target: str, other: Backend) -> None:
+        raise NotImplementedError
+
+    def move_within(self, source: str, target: str, other: Backend) -> None:
+        """Default: server-side copy, then delete the source."""
+        self.copy_within(source, target, other)
+        self.remove_file(source)
+
+    # -- extras ------------------------------------------------------------
+    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+        """A URL that fetches the file, signed when the backend can sign; else None."""
+        return None
+
+    def local_file(self, location: str) -> str | None:
+        """The real local filesystem path of ``location``, when there is one."""
+        return None
+
+    def invalidate(self, location: str) -> None:
+        """Forget any cached listing that covers ``location`` (object-store caches)."""
+
+    def describe(self) -> str:
+        return self.type_name
+

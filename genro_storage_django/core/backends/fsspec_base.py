@@ -1,0 +1,203 @@
+"""The shared implementation of every backend that sits on an fsspec filesystem.
+
+The mount root is applied by fsspec's own ``DirFileSystem``, so a backend's
+``fs`` (what ``manager.get_backend(name).fs`` returns) is already confined to the
+mount and its paths are the mount-relative ones. Locations are those paths.
+"""
+
+from __future__ import annotations
+
+import errno
+import posixpath
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from fsspec.implementations.dirfs import DirFileSystem
+
+from .base import AtomicWriter, Backend, StatResult
+from .writers import StreamingUploadWriter, TempRenameWriter, is_temp_name
+
+if TYPE_CHECKING:
+    from ..config import MountContext
+
+__all__ = ["FsspecBackend"]
+
+
+class FsspecBackend(Backend):
+    """A backend over ``DirFileSystem(root, base_filesystem)``."""
+
+    writer_class: ClassVar[type[AtomicWriter]] = TempRenameWriter
+
+    def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
+        super().__init__(mount_name, options, context)
+        self.base_fs = self.create_filesystem()
+        self.root = self.base_fs._strip_protocol(self.root_path()).rstrip("/")
+        # DirFileSystem treats an empty path as "not given": "/" means the whole fs.
+        self.fs = DirFileSystem(path=self.root or "/", fs=self.base_fs)
+
+    # -- what subclasses provide ----------------------------------------------
+    def create_filesystem(self) -> Any:
+        raise NotImplementedError
+
+    def root_path(self) -> str:
+        """The mount root inside the base filesystem."""
+        return ""
+
+    # -- locations ---------------------------------------------------------------
+    def locate(self, path: str) -> str:
+        return path
+
+    def relative(self, location: str) -> str:
+        return location
+
+    def full_path(self, location: str) -> str:
+        """The path in the base filesystem (for server-side copies between mounts)."""
+        if not location:
+            return self.root
+        return f"{self.root}/{location}" if self.root else location
+
+    # -- metadata --------------------------------------------------------------
+    def stat(self, location: str) -> StatResult:
+        return self.to_stat(self.fs.info(location), location)
+
+    def exists(self, location: str) -> bool:
+        return bool(self.fs.exists(location))
+
+    def listdir(self, location: str) -> list[StatResult]:
+        entries = self.fs.ls(location, detail=True)
+        if len(entries) == 1 and entries[0].get("type") != "directory":
+            only = self._strip(entries[0]["name"])
+            if only == location:
+                raise NotADirectoryError(errno.ENOTDIR, "not a directory", location)
+        if not entries and location and not self.fs.isdir(location):
+            raise FileNotFoundError(errno.ENOENT, "no such directory", location)
+        result = []
+        for info in entries:
+            path = self._strip(info["name"])
+            if path == location or is_temp_name(posixpath.basename(path)):
+                continue
+            result.append(self.to_stat(info, path))
+        return result
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+        if location and not self.fs.isdir(location):
+            return
+        found = self.fs.find(location, detail=True)
+        for name, info in found.items():
+            path = self._strip(name)
+            if info.get("type") == "directory" or is_temp_name(posixpath.basename(path)):
+                continue
+            yield self.relative(path), self.to_stat(info, path)
+
+    def to_stat(self, info: Mapping[str, Any], location: str) -> StatResult:
+        """Turn an fsspec info dict into a StatResult; backends add their own fields."""
+        kind = "directory" if info.get("type") == "directory" else "file"
+        return StatResult(
+            name=posixpath.basename(self.relative(location).rstrip("/")),
+            kind=kind,
+            size=int(info.get("size") or 0) if kind == "file" else 0,
+            mtime=self._mtime(info),
+            etag=self._etag(info),
+            md5=self._md5(info),
+            content_type=self._content_type(info),
+            extra=info,
+        )
+
+    def _mtime(self, info: Mapping[str, Any]) -> float | None:
+        for key in ("mtime", "LastModified", "last_modified", "updated", "modified", "created"):
+            value = info.get(key)
+            if value is not None:
+                return _to_timestamp(value)
+        return None
+
+    def _etag(self, info: Mapping[str, Any]) -> str | None:
+        value = info.get("ETag") or info.get("etag")
+        return str(value).strip('"') if value else None
+
+    def _md5(self, info: Mapping[str, Any]) -> str | None:
+        return None
+
+    def _content_type(self, info: Mapping[str, Any]) -> str | None:
+        value = info.get("ContentType") or info.get("contentType") or info.get("content_type")
+        return str(value) if value else None
+
+    def _strip(self, name: str) -> str:
+        """An fsspec result name made mount-relative (DirFileSystem already did most)."""
+        return name.strip("/")
+
+    # -- content ---------------------------------------------------------------
+    def open_read(self, location: str) -> IO[bytes]:
+        if self.fs.isdir(location):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        return self.fs.open(location, "rb")  # type: ignore[no-any-return]
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        return self.writer_class(self.fs, location, exclusive=exclusive)  # type: ignore[call-arg]
+
+    def read_bytes(self, location: str) -> bytes:
+        return self.fs.cat_file(location)  # type: ignore[no-any-return]
+
+    # -- tree ------------------------------------------------------------------
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        if self.fs.exists(location):
+            if exist_ok and self.fs.isdir(location):
+                return
+            raise FileExistsError(errno.EEXIST, "already exists", location)
+        parent = posixpath.dirname(location)
+        if parent and not parents and self.has_directories and not self.fs.isdir(parent):
+            raise FileNotFoundError(errno.ENOENT, "parent directory missing", location)
+        self.fs.makedirs(location, exist_ok=True)
+
+    def remove_file(self, location: str) -> None:
+        if not self.fs.isfile(location):
+            if self.fs.isdir(location):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+            raise FileNotFoundError(errno.ENOENT, "no such file", location)
+        self.fs.rm_file(location)
+        self.invalidate(location)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        if not recursive and self.fs.ls(location, detail=False):
+            raise OSError(errno.ENOTEMPTY, "directory not empty", location)
+        if recursive:
+            self.fs.rm(location, recursive=True)
+        elif self.has_directories or self.fs.exists(location):
+            self.fs.rmdir(location)
+        self.invalidate(location)
+
+    # -- transfers -------------------------------------------------------------
+    def can_copy_within(self, other: Backend) -> bool:
+        return isinstance(other, FsspecBackend) and other.base_fs is self.base_fs
+
+    def copy_within(self, source: str, target: str, other: Backend) -> None:
+        assert isinstance(other, FsspecBackend)
+        self.base_fs.copy(self.full_path(source), other.full_path(target))
+        other.invalidate(target)
+
+    def move_within(self, source: str, target: str, other: Backend) -> None:
+        assert isinstance(other, FsspecBackend)
+        self.base_fs.mv(self.full_path(source), other.full_path(target))
+        self.invalidate(source)
+        other.invalidate(target)
+
+    def invalidate(self, location: str) -> None:
+        self.base_fs.invalidate_cache(self.full_path(location))
+
+    def describe(self) -> str:
+        protocol = self.base_fs.protocol
+        name = protocol if isinstance(protocol, str) else protocol[0]
+        return f"{self.type_name} ({name}://{self.root})"
+
+
+def _to_timestamp(value: Any) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,252 @@
+"""Local disk mounts.
+
+Hot paths call ``os`` directly rather than going through fsspec: ``exists`` on a
+built node is one ``stat`` and a read is one ``open``. Locations are absolute OS
+paths, checked once per node by :meth:`LocalBackend.locate` to resolve (symlinks
+followed) inside the mount root. Writes are atomic: a temporary sibling is
+written, fsynced and renamed over the target with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat as stat_module
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fsspec.implementations.local import LocalFileSystem
+
+from ..config import invalid
+from ..errors import UnsafePathError
+from .base import AtomicWriter, Backend, StatResult
+from .writers import TEMP_MARKER, is_temp_name
+
+if TYPE_CHECKING:
+    from ..config import MountContext
+
+__all__ = ["LocalBackend"]
+
+_COPY_CHUNK = 1 << 20
+
+
+class LocalBackend(Backend):
+    type_name = "local"
+    required_keys = frozenset({"path"})
+    optional_keys = frozenset({"base_url"})
+
+    def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
+        super().__init__(mount_name, options, context)
+        self.root = os.path.realpath(options["path"])
+        self.base_url: str | None = options.get("base_url")
+        self.fs = LocalFileSystem()
+        umask = os.umask(0)
+        os.umask(umask)
+        self._file_mode = 0o666 & ~umask
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        path = options["path"]
+        if not isinstance(path, (str, os.PathLike)) or not os.path.isabs(path):
+            raise invalid(
+                options["name"], "path", f"path must be an absolute path (got {path!r})",
+                code="not_absolute",
+            )
+        base_url = options.get("base_url")
+        if base_url is not None and not isinstance(base_url, str):
+            raise invalid(options["name"], "base_url", "base_url must be a string")
+
+    # -- locations ---------------------------------------------------------------
+    def locate(self, path: str) -> str:
+        location = os.path.join(self.root, path) if path else self.root
+        if self._escapes(location):
+            raise UnsafePathError(
+                f"{self.mount_name}:{path} resolves outside the mount root (symlink)"
+            )
+        return location
+
+    def relative(self, location: str) -> str:
+        return location[len(self.root) + 1 :].replace(os.sep, "/")
+
+    def _escapes(self, location: str) -> bool:
+        real = os.path.realpath(location)
+        return real != self.root and not real.startswith(self.root + os.sep)
+
+    # -- metadata ----------------------------------------------------------------
+    def stat(self, location: str) -> StatResult:
+        return _to_stat(os.path.basename(location), os.stat(location))
+
+    def exists(self, location: str) -> bool:
+        return os.path.exists(location)
+
+    def listdir(self, location: str) -> list[StatResult]:
+        entries = []
+        with os.scandir(location) as scan:
+            for entry in scan:
+                if is_temp_name(entry.name):
+                    continue
+                if entry.is_symlink() and self._escapes(entry.path):
+                    continue
+                try:
+                    entries.append(_to_stat(entry.name, entry.stat()))
+                except FileNotFoundError:  # dangling symlink or deleted meanwhile
+                    continue
+        return entries
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+        stack = [location]
+        while stack:
+            directory = stack.pop()
+            try:
+                scan = os.scandir(directory)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with scan:
+                for entry in scan:
+                    if is_temp_name(entry.name):
+                        continue
+                    if entry.is_symlink() and self._escapes(entry.path):
+                        continue
+                    if entry.is_dir():
+                        stack.append(entry.path)
+                    elif entry.is_file():
+                        yield self.relative(entry.path), _to_stat(entry.name, entry.stat())
+
+    # -- content -----------------------------------------------------------------
+    def open_read(self, location: str) -> IO[bytes]:
+        return open(location, "rb")  # noqa: SIM115 - the caller closes it
+
+    def read_bytes(self, location: str) -> bytes:
+        with open(location, "rb") as stream:
+            return stream.read()
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        return LocalAtomicWriter(location, self._file_mode, exclusive=exclusive)
+
+    # -- tree ----------------------------------------------------------------------
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        if parents:
+            os.makedirs(location, exist_ok=exist_ok)
+        else:
+            try:
+                os.mkdir(location)
+            except FileExistsError:
+                if not (exist_ok and os.path.isdir(location)):
+                    raise
+
+    def remove_file(self, location: str) -> None:
+        if os.path.isdir(location) and not os.path.islink(location):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        os.unlink(location)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        if location == self.root:
+            # Empty the root but keep it: the mount must go on existing.
+            entries = os.listdir(location)
+            if entries and not recursive:
+                raise OSError(errno.ENOTEMPTY, "directory not empty", location)
+            for entry in entries:
+                child = os.path.join(location, entry)
+                if os.path.isdir(child) and not os.path.islink(child):
+                    shutil.rmtree(child)
+                else:
+                    os.unlink(child)
+            return
+        if recursive:
+            shutil.rmtree(location)
+        else:
+            os.rmdir(location)
+
+    def set_mtime(self, location: str, mtime: float | None) -> bool:
+        when = time.time() if mtime is None else mtime
+        os.utime(location, (when, when))
+        return True
+
+    # -- transfers -------------------------------------------------------------------
+    def can_copy_within(self, other: Backend) -> bool:
+        return isinstance(other, LocalBackend)
+
+    def copy_within(self, source: str, target: str, other: Backend) -> None:
+        assert isinstance(other, LocalBackend)
+        if os.path.isdir(source):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", source)
+        with other.open_writer(target) as writer:
+            assert isinstance(writer, LocalAtomicWriter)
+            writer.copy_from(source)
+
+    def move_within(self, source: str, target: str, other: Backend) -> None:
+        if os.path.isdir(source):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", source)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            os.replace(source, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            super().move_within(source, target, other)
+
+    # -- extras --------------------------------------------------------------------
+    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+        if self.base_url is None:
+            return None
+        return self.base_url.rstrip("/") + "/" + quote(path)
+
+    def local_file(self, location: str) -> str | None:
+        return location
+
+    def describe(self) -> str:
+        return f"local ({self.root})"
+
+
+class LocalAtomicWriter(AtomicWriter):
+    """Temporary sibling, fsync, ``os.replace``: readers see the old or the new file."""
+
+    def __init__(self, target: str, mode: int, *, exclusive: bool = False) -> None:
+        super().__init__()
+        self._target = target
+        self._exclusive = exclusive
+        directory, name = os.path.split(target)
+        os.makedirs(directory, exist_ok=True)
+        fd, self._temp = tempfile.mkstemp(prefix=f".{name}{TEMP_MARKER}", dir=directory)
+        os.fchmod(fd, mode)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, data: Any) -> int:
+        return self._file.write(data)
+
+    def copy_from(self, source: str) -> None:
+        with open(source, "rb") as stream:
+            shutil.copyfileobj(stream, self._file, _COPY_CHUNK)
+
+    def _commit(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        if self._exclusive:
+            # link() fails if the target exists, where replace() would overwrite it.
+            os.link(self._temp, self._target)
+            os.unlink(self._temp)
+        else:
+            os.replace(self._temp, self._target)
+
+    def _abort(self) -> None:
+        self._file.close()
+        try:
+            os.unlink(self._temp)
+        except FileNotFoundError:
+            pass
+
+
+def _to_stat(name: str, result: os.stat_result) -> StatResult:
+    is_dir = stat_module.S_ISDIR(result.st_mode)
+    return StatResult(
+        name=name,
+        kind="directory" if is_dir else "file",
+        size=0 if is_dir else result.st_size,
+        mtime=result.st_mtime,
+        etag=f"{result.st_mtime_ns:x}-{result.st_size:x}",
+    )

@@ -1,0 +1,138 @@
+"""``relative`` mounts: a sub-tree of another mount (``path: "parent:sub/dir"``).
+
+Every operation is the parent's, on the parent location of ``sub/dir/<path>``;
+the parent is looked up by name on each use, so reconfiguring the parent is seen
+at once. The manager gives the mount the stricter of its own and its parent's
+permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from ..config import invalid
+from ..errors import StorageError
+from ..paths import join, normalize, split_fullpath
+from .base import AtomicWriter, Backend, StatResult
+
+if TYPE_CHECKING:
+    from ..config import MountContext
+
+__all__ = ["RelativeBackend", "unwrap"]
+
+
+class RelativeBackend(Backend):
+    type_name = "relative"
+    required_keys = frozenset({"path"})
+
+    def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
+        super().__init__(mount_name, options, context)
+        self.parent_name, raw = split_fullpath(options["path"])
+        self.sub = normalize(raw)
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        path = options["path"]
+        try:
+            if not isinstance(path, str):
+                raise TypeError
+            parent, raw = split_fullpath(path)
+            normalize(raw)
+        except (StorageError, TypeError):
+            raise invalid(
+                options["name"], "path", f"path must be 'parent:sub/dir' (got {path!r})"
+            ) from None
+        if parent == options["name"]:
+            raise invalid(options["name"], "path", "a relative mount cannot be its own parent")
+
+    @property
+    def parent(self) -> Backend:
+        return self.context.resolve_backend(self.parent_name)
+
+    @property
+    def has_directories(self) -> bool:  # type: ignore[override]
+        return self.parent.has_directories
+
+    @property
+    def fs(self) -> Any:
+        from fsspec.implementations.dirfs import DirFileSystem
+
+        parent_fs = getattr(self.parent, "fs", None)
+        return DirFileSystem(path=self.sub, fs=parent_fs) if parent_fs is not None else None
+
+    def locate(self, path: str) -> str:
+        return self.parent.locate(join(self.sub, path))
+
+    def relative(self, location: str) -> str:
+        return self._strip_sub(self.parent.relative(location))
+
+    def _strip_sub(self, inner: str) -> str:
+        if not self.sub:
+            return inner
+        return "" if inner == self.sub else inner.removeprefix(self.sub + "/")
+
+    def stat(self, location: str) -> StatResult:
+        return self.parent.stat(location)
+
+    def exists(self, location: str) -> bool:
+        return self.parent.exists(location)
+
+    def listdir(self, location: str) -> list[StatResult]:
+        return self.parent.listdir(location)
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+        for inner, entry in self.parent.walk_files(location):
+            yield self._strip_sub(inner), entry
+
+    def open_read(self, location: str) -> IO[bytes]:
+        return self.parent.open_read(location)
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        return self.parent.open_writer(location, exclusive=exclusive)
+
+    def read_bytes(self, location: str) -> bytes:
+        return self.parent.read_bytes(location)
+
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        self.parent.mkdir(location, parents=parents, exist_ok=exist_ok)
+
+    def remove_file(self, location: str) -> None:
+        self.parent.remove_file(location)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        self.parent.remove_dir(location, recursive=recursive)
+
+    def touch(self, location: str) -> None:
+        self.parent.touch(location)
+
+    def set_mtime(self, location: str, mtime: float | None) -> bool:
+        return self.parent.set_mtime(location, mtime)
+
+    def can_copy_within(self, other: Backend) -> bool:
+        return unwrap(self).can_copy_within(unwrap(other))
+
+    def copy_within(self, source: str, target: str, other: Backend) -> None:
+        unwrap(self).copy_within(source, target, unwrap(other))
+
+    def move_within(self, source: str, target: str, other: Backend) -> None:
+        unwrap(self).move_within(source, target, unwrap(other))
+
+    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+        return self.parent.url(location, join(self.sub, path), expires_in)
+
+    def local_file(self, location: str) -> str | None:
+        return self.parent.local_file(location)
+
+    def invalidate(self, location: str) -> None:
+        self.parent.invalidate(location)
+
+    def describe(self) -> str:
+        return f"relative ({self.parent_name}:{self.sub})"
+
+
+def unwrap(backend: Backend) -> Backend:
+    """The backend that really stores the data, below any chain of relative mounts."""
+    while isinstance(backend, RelativeBackend):
+        backend = backend.parent
+    return backend

@@ -1,0 +1,78 @@
+"""Exceptions of the storage core.
+
+Each error also subclasses the builtin (or Django) exception that callers already
+catch, so ``except FileNotFoundError`` keeps working around node calls. Messages
+name the mount and the path inside it ("uploads:reports/q3.pdf"), never the
+backend's internal location, which may hold a bucket prefix or a disk path.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import SuspiciousFileOperation
+
+__all__ = [
+    "BackendUnavailableError",
+    "DirectoryNotEmptyError",
+    "StorageConfigError",
+    "StorageError",
+    "StorageExistsError",
+    "StorageIsADirectoryError",
+    "StorageNotADirectoryError",
+    "StorageNotFoundError",
+    "StoragePermissionError",
+    "TransferError",
+    "UnsafePathError",
+]
+
+
+class StorageError(Exception):
+    """Base class of every error raised by the storage layer."""
+
+
+class StorageNotFoundError(StorageError, FileNotFoundError):
+    """The file or directory does not exist."""
+
+
+class StorageExistsError(StorageError, FileExistsError):
+    """The target exists and the operation refuses to replace it."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """The mount's permissions (or the backend) forbid the operation."""
+
+
+class DirectoryNotEmptyError(StorageError, OSError):
+    """A non-recursive delete met a directory that still has entries."""
+
+
+class StorageConfigError(StorageError, ValueError):
+    """A mount configuration is invalid; the message names the mount and the key."""
+
+
+class BackendUnavailableError(StorageConfigError):
+    """The backend type needs a package that is not installed (a pip extra)."""
+
+    def __init__(self, type_name: str, extra: str, missing: str) -> None:
+        self.type_name = type_name
+        self.extra = extra
+        self.missing = missing
+        super().__init__(
+            f"mount type {type_name!r} needs the package {missing!r}: "
+            f"pip install 'genro-storage-django[{extra}]'"
+        )
+
+
+class UnsafePathError(StorageError, SuspiciousFileOperation):
+    """A path tried to leave its mount root (``..``, absolute, NUL byte, escaping symlink...)."""
+
+
+class TransferError(StorageError, OSError):
+    """A copy or move failed; the source is untouched and no partial destination is left."""
+
+
+class StorageIsADirectoryError(StorageError, IsADirectoryError):
+    """A file operation met a directory."""
+
+
+class StorageNotADirectoryError(StorageError, NotADirectoryError):
+    """A directory operation met a file."""

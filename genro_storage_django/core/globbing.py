@@ -1,0 +1,84 @@
+"""Glob patterns over mount-relative paths: ``*``, ``?``, ``[...]`` within a segment,
+``**`` across any number of segments (as in pathlib and rclone filters)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+__all__ = ["compile_glob", "compile_filters"]
+
+
+def compile_glob(pattern: str) -> Callable[[str], bool]:
+    """A predicate telling whether a ``/``-separated relative path matches ``pattern``."""
+    parts: list[str] = []
+    segments = [segment for segment in pattern.strip("/").split("/") if segment]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "**":
+            parts.append(".*" if last else "(?:[^/]*/)*")
+            continue
+        body = _translate_segment(segment)
+        parts.append(body if last else body + "/")
+    regex = re.compile("(?s:" + "".join(parts) + r")\Z")
+    return lambda path: regex.match(path) is not None
+
+
+def compile_filters(
+    include: Iterable[str] | str | None, exclude: Iterable[str] | str | None
+) -> Callable[[str], bool]:
+    """A predicate for include/exclude globs: excluded wins; no include means all.
+
+    A pattern without ``/`` matches the base name anywhere (``*.pdf``), one with
+    ``/`` matches the whole relative path (``reports/**/*.pdf``).
+    """
+    includes = [_matcher(p) for p in _as_list(include)]
+    excludes = [_matcher(p) for p in _as_list(exclude)]
+
+    def accept(path: str) -> bool:
+        if any(match(path) for match in excludes):
+            return False
+        return not includes or any(match(path) for match in includes)
+
+    return accept
+
+
+def _as_list(patterns: Iterable[str] | str | None) -> list[str]:
+    if patterns is None:
+        return []
+    if isinstance(patterns, str):
+        return [patterns]
+    return list(patterns)
+
+
+def _matcher(pattern: str) -> Callable[[str], bool]:
+    if "/" in pattern.strip("/"):
+        return compile_glob(pattern)
+    match = compile_glob(pattern)
+    return lambda path: match(path.rsplit("/", 1)[-1])
+
+
+def _translate_segment(segment: str) -> str:
+    """Regex for one path segment; no wildcard ever matches '/'."""
+    out: list[str] = []
+    index = 0
+    while index < len(segment):
+        char = segment[index]
+        index += 1
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = segment.find("]", index + 1 if segment[index : index + 1] in ("!", "]") else index)
+            if end == -1:
+                out.append(re.escape(char))
+                continue
+            body = segment[index:end]
+            index = end + 1
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+        else:
+            out.append(re.escape(char))
+    return "".join(out)

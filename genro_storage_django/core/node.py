@@ -1,0 +1,456 @@
+"""``StorageNode``: a pathlib-like handle on one path of one mount.
+
+A node is a value: it names ``mount:path`` and compares and hashes by that name
+(never by content). It touches the backend only when a method asks it to; the
+backend location is computed (and its safety checked) on first use and kept.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import mimetypes
+import os
+import posixpath
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+from . import errors
+from .backends.base import Backend, StatResult
+from .globbing import compile_glob
+from .paths import join
+
+if TYPE_CHECKING:
+    from .manager import Mount, StorageManager
+    from .transfer import TransferReport
+
+__all__ = ["StorageNode"]
+
+CHUNK_SIZE = 1 << 20
+
+
+class StorageNode:
+    __slots__ = ("_location", "_manager", "_mount", "_path")
+
+    def __init__(self, manager: StorageManager, mount: Mount, path: str) -> None:
+        self._manager = manager
+        self._mount = mount
+        self._path = path
+        self._location: str | None = None
+
+    # -- naming ------------------------------------------------------------------
+    @property
+    def manager(self) -> StorageManager:
+        return self._manager
+
+    @property
+    def mount(self) -> Mount:
+        return self._mount
+
+    @property
+    def backend(self) -> Backend:
+        return self._mount.backend
+
+    @property
+    def mount_name(self) -> str:
+        return self._mount.name
+
+    @property
+    def path(self) -> str:
+        """The normalised path inside the mount ("" for the mount root)."""
+        return self._path
+
+    @property
+    def fullpath(self) -> str:
+        return f"{self._mount.name}:{self._path}"
+
+    @property
+    def basename(self) -> str:
+        return posixpath.basename(self._path)
+
+    name = basename
+
+    @property
+    def stem(self) -> str:
+        base = self.basename
+        dot = base.rfind(".")
+        return base[:dot] if dot > 0 else base
+
+    @property
+    def suffix(self) -> str:
+        base = self.basename
+        dot = base.rfind(".")
+        return base[dot:] if 0 < dot < len(base) - 1 else ""
+
+    @property
+    def parent(self) -> StorageNode:
+        return StorageNode(self._manager, self._mount, posixpath.dirname(self._path))
+
+    @property
+    def dirname(self) -> str:
+        """The parent's full path (``mount:dir``)."""
+        return self.parent.fullpath
+
+    @property
+    def mimetype(self) -> str:
+        guessed, _encoding = mimetypes.guess_type(self.basename, strict=False)
+        return guessed or "application/octet-stream"
+
+    def child(self, *parts: str | os.PathLike[str]) -> StorageNode:
+        return StorageNode(self._manager, self._mount, join(self._path, *parts))
+
+    def __truediv__(self, part: str | os.PathLike[str]) -> StorageNode:
+        return self.child(part)
+
+    def with_name(self, name: str) -> StorageNode:
+        return self.parent.child(name)
+
+    def with_suffix(self, suffix: str) -> StorageNode:
+        return self.with_name(self.stem + suffix)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StorageNode):
+            return NotImplemented
+        return (
+            self._manager is other._manager
+            and self._mount.name == other._mount.name
+            and self._path == other._path
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._mount.name, self._path))
+
+    def __repr__(self) -> str:
+        return f"StorageNode({self.fullpath!r})"
+
+    def __str__(self) -> str:
+        return self.fullpath
+
+    # -- metadata ----------------------------------------------------------------
+    def _loc(self) -> str:
+        location = self._location
+        if location is None:
+            location = self._location = self._mount.backend.locate(self._path)
+        return location
+
+    def stat(self) -> StatResult:
+        """Size, mtime, kind, etag, MD5 and content type from one backend call."""
+        try:
+            return self._mount.backend.stat(self._loc())
+        except Exception as exc:
+            self._fail(exc, "stat")
+
+    def exists(self) -> bool:
+        return self._mount.backend.exists(self._loc())
+
+    def is_file(self) -> bool:
+        found = self._stat_or_none()
+        return found is not None and found.is_file
+
+    def is_dir(self) -> bool:
+        found = self._stat_or_none()
+        return found is not None and found.is_dir
+
+    def size(self) -> int:
+        return self.stat().size
+
+    def mtime(self) -> float | None:
+        return self.stat().mtime
+
+    def _stat_or_none(self) -> StatResult | None:
+        try:
+            return self._mount.backend.stat(self._loc())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    # -- content -----------------------------------------------------------------
+    def open(
+        self,
+        mode: str = "rb",
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> IO[Any]:
+        """Open for streaming: ``r``/``rb`` read; ``w``, ``x``, ``a`` (+``b``) write atomically.
+
+        A write is published when the file is closed; leaving a ``with`` block
+        through an exception discards it and leaves the previous content in place.
+        """
+        kind, binary = _parse_mode(mode)
+        if kind == "r":
+            try:
+                reader = self._mount.backend.open_read(self._loc())
+            except Exception as exc:
+                self._fail(exc, "open")
+            if binary:
+                return reader
+            return io.TextIOWrapper(reader, encoding=encoding or "utf-8", errors=errors,
+                                    newline=newline)
+        writer = self._open_writer(exclusive=kind == "x", append=kind == "a")
+        if binary:
+            return writer
+        return _TextWriter(writer, encoding=encoding or "utf-8", errors=errors, newline=newline)
+
+    def _open_writer(self, *, exclusive: bool = False, append: bool = False) -> Any:
+        self._require("write")
+        backend = self._mount.backend
+        try:
+            writer = backend.open_writer(self._loc(), exclusive=exclusive)
+        except Exception as exc:
+            self._fail(exc, "write")
+        if append and backend.exists(self._loc()):
+            try:
+                with backend.open_read(self._loc()) as previous:
+                    while chunk := previous.read(CHUNK_SIZE):
+                        writer.write(chunk)
+            except BaseException:
+                writer.abort()
+                raise
+        return writer
+
+    def read_bytes(self) -> bytes:
+        try:
+            return self._mount.backend.read_bytes(self._loc())
+        except Exception as exc:
+            self._fail(exc, "read")
+
+    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self.read_bytes().decode(encoding, errors)
+
+    def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
+        self._require("write")
+        try:
+            self._mount.backend.write_bytes(self._loc(), bytes(data))
+        except Exception as exc:
+            self._fail(exc, "write")
+        self._mount.backend.invalidate(self._loc())
+        return len(data)
+
+    def write_text(self, text: str, encoding: str = "utf-8", errors: str = "strict") -> int:
+        self.write_bytes(text.encode(encoding, errors))
+        return len(text)
+
+    def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
+        """genro-storage spelling: text by default, bytes with ``mode="rb"``."""
+        return self.read_bytes() if "b" in mode else self.read_text(encoding)
+
+    def write(self, data: str | bytes, encoding: str = "utf-8") -> int:
+        """genro-storage spelling: writes text or bytes, whichever it is given."""
+        if isinstance(data, str):
+            return self.write_text(data, encoding)
+        return self.write_bytes(data)
+
+    def touch(self) -> None:
+        self._require("write")
+        try:
+            self._mount.backend.touch(self._loc())
+        except Exception as exc:
+            self._fail(exc, "touch")
+        self._mount.backend.invalidate(self._loc())
+
+    # -- directories -------------------------------------------------------------
+    def scandir(self) -> Iterator[tuple[StorageNode, StatResult]]:
+        """The entries directly inside this directory with their stat, sorted by name."""
+        try:
+            entries = self._mount.backend.listdir(self._loc())
+        except Exception as exc:
+            self._fail(exc, "list")
+        for entry in sorted(entries, key=lambda e: e.name):
+            yield StorageNode(self._manager, self._mount, join(self._path, entry.name)), entry
+
+    def iterdir(self) -> Iterator[StorageNode]:
+        for child, _entry in self.scandir():
+            yield child
+
+    def children(self) -> list[StorageNode]:
+        return list(self.iterdir())
+
+    def walk(
+        self, top_down: bool = True
+    ) -> Iterator[tuple[StorageNode, list[StorageNode], list[StorageNode]]]:
+        """Like ``Path.walk``: (directory, its sub-directories, its files) per directory."""
+        dirs: list[StorageNode] = []
+        files: list[StorageNode] = []
+        for child, entry in self.scandir():
+            (dirs if entry.is_dir else files).append(child)
+        if top_down:
+            yield self, dirs, files
+        for directory in dirs:
+            yield from directory.walk(top_down)
+        if not top_down:
+            yield self, dirs, files
+
+    def walk_files(self) -> Iterator[tuple[StorageNode, StatResult]]:
+        """Every file below this directory with its stat (one listing on object stores)."""
+        try:
+            found = list(self._mount.backend.walk_files(self._loc()))
+        except Exception as exc:
+            self._fail(exc, "list")
+        for path, entry in found:
+            yield StorageNode(self._manager, self._mount, path), entry
+
+    def glob(self, pattern: str) -> list[StorageNode]:
+        """Files and directories below this node matching ``pattern`` (``**`` aware)."""
+        join("", pattern)  # a pattern obeys the path rules too: no '..', no absolute
+        matches = compile_glob(pattern)
+        prefix = len(self._path) + 1 if self._path else 0
+        found: set[str] = set()
+        for child, _entry in self.walk_files():
+            relative = child.path[prefix:]
+            parts = relative.split("/")
+            for depth in range(1, len(parts) + 1):
+                candidate = "/".join(parts[:depth])
+                if matches(candidate):
+                    found.add(candidate)
+        return [self.child(path) for path in sorted(found)]
+
+    def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        self._require("write")
+        try:
+            self._mount.backend.mkdir(self._loc(), parents=parents, exist_ok=exist_ok)
+        except Exception as exc:
+            self._fail(exc, "mkdir")
+
+    def delete(self, recursive: bool = False) -> bool:
+        """Delete the file or directory; True if something was deleted.
+
+        A missing path is not an error. A non-empty directory needs ``recursive=True``.
+        """
+        self._require("delete")
+        backend = self._mount.backend
+        found = self._stat_or_none()
+        if found is None:
+            return False
+        try:
+            if found.is_dir:
+                backend.remove_dir(self._loc(), recursive=recursive)
+            else:
+                backend.remove_file(self._loc())
+        except FileNotFoundError:
+            return False
+        except Exception as exc:
+            self._fail(exc, "delete")
+        backend.invalidate(self._loc())
+        return True
+
+    # -- transfers ---------------------------------------------------------------
+    def copy_to(self, dest: StorageNode | str, **options: Any) -> TransferReport:
+        """Copy this file or directory tree to ``dest`` (see :func:`transfer.copy`)."""
+        from .transfer import copy
+
+        return copy(self, self._manager.resolve(dest), **options)
+
+    def move_to(self, dest: StorageNode | str, **options: Any) -> TransferReport:
+        """Move: copy, verify, then delete the source (see :func:`transfer.move`)."""
+        from .transfer import move
+
+        return move(self, self._manager.resolve(dest), **options)
+
+    def md5hash(self) -> str:
+        """The MD5 hex digest: the backend's when it is a true MD5, else streamed."""
+        found = self.stat()
+        if found.is_dir:
+            self._fail(IsADirectoryError(errno.EISDIR, "is a directory"), "md5")
+        if found.md5:
+            return found.md5
+        digest = hashlib.md5(usedforsecurity=False)
+        with self.open("rb") as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @contextmanager
+    def local_path(self, mode: str = "r") -> Iterator[str]:
+        """A real local file path for external tools, for the duration of the block.
+
+        On local mounts it is the file itself. Elsewhere it is a temporary copy:
+        downloaded first for ``r``/``rw``, uploaded when the block ends without
+        an exception for ``w``/``rw``.
+        """
+        if mode not in ("r", "w", "rw"):
+            raise ValueError(f"local_path mode must be 'r', 'w' or 'rw', not {mode!r}")
+        writing = "w" in mode
+        if writing:
+            self._require("write")
+        direct = self._mount.backend.local_file(self._loc())
+        if direct is not None:
+            if writing:
+                os.makedirs(os.path.dirname(direct), exist_ok=True)
+            yield direct
+            return
+        with tempfile.TemporaryDirectory(prefix="genro-storage-") as scratch:
+            local = os.path.join(scratch, self.basename or "content")
+            if "r" in mode and (mode == "r" or self.exists()):
+                with self.open("rb") as source, open(local, "wb") as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
+            yield local
+            if writing and os.path.exists(local):
+                with open(local, "rb") as source, self.open("wb") as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
+
+    def url(self, expires_in: int | None = None) -> str | None:
+        """A URL for the file: ``base_url`` + path, presigned on cloud mounts, else None."""
+        return self._mount.backend.url(self._loc(), self._path, expires_in)
+
+    # -- errors ------------------------------------------------------------------
+    def _require(self, action: str) -> None:
+        permissions = self._mount.permissions
+        allowed = permissions.can_delete if action == "delete" else permissions.can_write
+        if not allowed:
+            raise errors.StoragePermissionError(
+                f"cannot {action} {self.fullpath}: mount {self._mount.name!r} "
+                f"is {permissions.value}"
+            )
+
+    def _fail(self, exc: BaseException, action: str) -> NoReturn:
+        """Re-raise a backend exception as a storage error naming ``mount:path``."""
+        if isinstance(exc, errors.StorageError):
+            raise exc
+        where = f"cannot {action} {self.fullpath}"
+        mapped: type[errors.StorageError]
+        if isinstance(exc, FileNotFoundError):
+            mapped, why = errors.StorageNotFoundError, "no such file or directory"
+        elif isinstance(exc, FileExistsError):
+            mapped, why = errors.StorageExistsError, "it already exists"
+        elif isinstance(exc, PermissionError):
+            mapped, why = errors.StoragePermissionError, "permission denied by the backend"
+        elif isinstance(exc, IsADirectoryError):
+            mapped, why = errors.StorageIsADirectoryError, "it is a directory"
+        elif isinstance(exc, NotADirectoryError):
+            mapped, why = errors.StorageNotADirectoryError, "not a directory"
+        elif isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY:
+            mapped, why = errors.DirectoryNotEmptyError, "directory not empty (use recursive=True)"
+        elif isinstance(exc, OSError):
+            mapped, why = errors.StorageError, exc.strerror or type(exc).__name__
+        else:
+            raise exc
+        raise mapped(f"{where}: {why}") from exc
+
+
+class _TextWriter(io.TextIOWrapper):
+    """Text layer over an atomic writer that discards, not publishes, on an exception."""
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        raw = self.detach()
+        raw.abort()  # type: ignore[attr-defined]
+
+
+def _parse_mode(mode: str) -> tuple[str, bool]:
+    kinds = set(mode) & set("rwxa")
+    if len(kinds) != 1 or set(mode) - set("rwxabt") or ("b" in mode and "t" in mode) or (
+        len(mode) != len(set(mode))
+    ):
+        raise ValueError(
+            f"unsupported mode {mode!r}: use r, w, x or a, optionally with b "
+            "(read-write '+' modes are not available on object stores)"
+        )
+    return kinds.pop(), "b" in mode

@@ -1,0 +1,441 @@
+"""The one streaming transfer engine behind every copy and move.
+
+* Within one storage system (two local mounts, two mounts on the same S3
+  account) the backend copies server-side: no bytes pass through the process.
+* Across systems the content streams in 1 MiB chunks from a reader into an
+  atomic writer, so memory stays flat and the destination path only ever holds
+  a complete file; the byte count is checked before the writer publishes.
+* A move deletes its source only after the destination is verified (size, and
+  MD5 when the destination reports one); a failed copy never deletes anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .backends.base import StatResult
+from .errors import StorageError, StorageNotFoundError, TransferError
+from .globbing import compile_filters
+from .node import CHUNK_SIZE
+
+if TYPE_CHECKING:
+    from .node import StorageNode
+
+__all__ = ["SkipStrategy", "TransferCallback", "TransferReport", "copy", "move"]
+
+SkipFunction = Callable[["StorageNode", "StorageNode"], "bool | str"]
+
+
+class SkipStrategy(str, enum.Enum):
+    """When an existing destination file is left alone."""
+
+    NEVER = "never"  # always copy
+    EXISTS = "exists"  # skip when the destination exists
+    SIZE = "size"  # skip when the sizes match
+    MTIME = "mtime"  # skip when the destination is at least as new as the source
+    HASH = "hash"  # skip when the MD5s match (computed only when sizes match)
+    CUSTOM = "custom"  # ask skip_fn(source, destination)
+
+
+class TransferCallback:
+    """Progress hooks; subclass and override what you need (all default to no-ops)."""
+
+    def on_start(self, total_files: int, total_bytes: int) -> None: ...
+
+    def on_file_start(self, source: StorageNode, destination: StorageNode, size: int) -> None: ...
+
+    def on_bytes(self, count: int) -> None: ...
+
+    def on_file_done(
+        self, source: StorageNode, destination: StorageNode, outcome: str, detail: str = ""
+    ) -> None:
+        """``outcome`` is ``copied``, ``skipped`` (detail: the reason) or ``failed``."""
+
+
+@dataclass
+class TransferReport:
+    """What a copy or move did, file by file."""
+
+    source: StorageNode
+    destination: StorageNode
+    copied: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            path, message = self.errors[0]
+            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+            raise TransferError(f"{path}: {message}{more}")
+
+
+@dataclass
+class _Plan:
+    """The options of one copy/move, resolved once."""
+
+    skip: SkipStrategy
+    skip_fn: SkipFunction | None
+    accept: Callable[[str], bool]
+    node_filter: Callable[[StorageNode], bool] | None
+    callback: TransferCallback
+    on_file: Callable[[StorageNode, StorageNode], Any] | None
+    on_skip: Callable[[StorageNode, str], Any] | None
+    workers: int
+    preserve_mtime: bool
+    verify: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def copy(
+    source: StorageNode,
+    destination: StorageNode,
+    *,
+    skip: SkipStrategy | str | SkipFunction = SkipStrategy.NEVER,
+    skip_fn: SkipFunction | None = None,
+    include: Iterable[str] | str | None = None,
+    exclude: Iterable[str] | str | None = None,
+    filter: Callable[[StorageNode], bool] | None = None,  # noqa: A002 - genro-storage's name
+    progress: TransferCallback | Callable[[int, int], Any] | None = None,
+    on_file: Callable[[StorageNode, StorageNode], Any] | None = None,
+    on_skip: Callable[[StorageNode, str], Any] | None = None,
+    workers: int = 1,
+    preserve_mtime: bool = False,
+) -> TransferReport:
+    """Copy a file to the file ``destination``, or a directory tree into ``destination``.
+
+    Include/exclude globs and ``filter`` apply to the files of a tree (paths relative
+    to ``source``). ``progress`` is a :class:`TransferCallback` or a plain callable
+    ``(files_done, files_total)``. Errors on single files of a tree are collected in
+    the report; a single-file copy raises them.
+    """
+    plan = _make_plan(skip, skip_fn, include, exclude, filter, progress, on_file, on_skip,
+                      workers, preserve_mtime, verify=False)
+    return _run(source, destination, plan, delete_source=False)
+
+
+def move(
+    source: StorageNode,
+    destination: StorageNode,
+    *,
+    progress: TransferCallback | Callable[[int, int], Any] | None = None,
+    include: Iterable[str] | str | None = None,
+    exclude: Iterable[str] | str | None = None,
+    workers: int = 1,
+) -> TransferReport:
+    """Move a file or tree: copy, verify each file, then delete each verified source."""
+    source._require("delete")
+    plan = _make_plan(SkipStrategy.NEVER, None, include, exclude, None, progress, None, None,
+                      workers, preserve_mtime=True, verify=True)
+    return _run(source, destination, plan, delete_source=True)
+
+
+def _make_plan(
+    skip: SkipStrategy | str | SkipFunction,
+    skip_fn: SkipFunction | None,
+    include: Iterable[str] | str | None,
+    exclude: Iterable[str] | str | None,
+    node_filter: Callable[[StorageNode], bool] | None,
+    progress: TransferCallback | Callable[[int, int], Any] | None,
+    on_file: Callable[[StorageNode, StorageNode], Any] | None,
+    on_skip: Callable[[StorageNode, str], Any] | None,
+    workers: int,
+    preserve_mtime: bool,
+    verify: bool,
+) -> _Plan:
+    if callable(skip) and not isinstance(skip, str):
+        skip_fn, strategy = skip, SkipStrategy.CUSTOM
+    else:
+        try:
+            strategy = SkipStrategy(skip)
+        except ValueError:
+            choices = ", ".join(s.value for s in SkipStrategy)
+            raise ValueError(f"unknown skip strategy {skip!r}: use one of {choices}") from None
+    if strategy is SkipStrategy.CUSTOM and skip_fn is None:
+        raise ValueError("skip='custom' needs skip_fn")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    return _Plan(
+        skip=strategy,
+        skip_fn=skip_fn,
+        accept=compile_filters(include, exclude),
+        node_filter=node_filter,
+        callback=_as_callback(progress),
+        on_file=on_file,
+        on_skip=on_skip,
+        workers=workers,
+        preserve_mtime=preserve_mtime,
+        verify=verify,
+    )
+
+
+def _run(
+    source: StorageNode, destination: StorageNode, plan: _Plan, *, delete_source: bool
+) -> TransferReport:
+    destination._require("write")
+    started = time.monotonic()
+    report = TransferReport(source, destination)
+    source_stat = source.stat()
+    if source_stat.is_dir:
+        _copy_tree(source, destination, plan, report, delete_source)
+    else:
+        if source == destination:
+            raise TransferError(f"cannot copy {source.fullpath} onto itself")
+        plan.callback.on_start(1, source_stat.size)
+        destination_stat = destination._stat_or_none()
+        if destination_stat is not None and destination_stat.is_dir:
+            raise TransferError(
+                f"cannot copy {source.fullpath} to {destination.fullpath}: it is a directory"
+            )
+        _transfer_one(source, source_stat, destination, destination_stat, plan, report,
+                      delete_source)
+        report.raise_for_errors()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _copy_tree(
+    source: StorageNode,
+    destination: StorageNode,
+    plan: _Plan,
+    report: TransferReport,
+    delete_source: bool,
+) -> None:
+    if destination == source or destination.path.startswith(
+        source.path + "/" if source.path else ""
+    ) and destination.mount_name == source.mount_name:
+        raise TransferError(f"cannot copy {source.fullpath} into itself ({destination.fullpath})")
+    prefix = len(source.path) + 1 if source.path else 0
+    work: list[tuple[StorageNode, StatResult, str]] = []
+    for node, entry in source.walk_files():
+        relative = node.path[prefix:]
+        if not plan.accept(relative) or (plan.node_filter and not plan.node_filter(node)):
+            continue
+        work.append((node, entry, relative))
+    existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
+    plan.callback.on_start(len(work), sum(entry.size for _n, entry, _r in work))
+
+    def one(item: tuple[StorageNode, StatResult, str]) -> None:
+        node, entry, relative = item
+        target = destination.child(relative)
+        _transfer_one(node, entry, target, existing.get(relative), plan, report, delete_source)
+
+    if plan.workers == 1:
+        for item in work:
+            one(item)
+    else:
+        with ThreadPoolExecutor(max_workers=plan.workers) as pool:
+            list(pool.map(one, work))
+    if delete_source and not report.errors and not report.skipped:
+        # Every file moved: drop the now empty directories left behind.
+        source.delete(recursive=True)
+
+
+def _index(destination: StorageNode) -> dict[str, StatResult]:
+    """Existing destination files by relative path: one listing instead of a call per file."""
+    found = destination._stat_or_none()
+    if found is None or not found.is_dir:
+        return {}
+    prefix = len(destination.path) + 1 if destination.path else 0
+    return {node.path[prefix:]: entry for node, entry in destination.walk_files()}
+
+
+def _transfer_one(
+    source: StorageNode,
+    source_stat: StatResult,
+    target: StorageNode,
+    target_stat: StatResult | None,
+    plan: _Plan,
+    report: TransferReport,
+    delete_source: bool,
+) -> None:
+    try:
+        reason = _skip_reason(source, source_stat, target, target_stat, plan)
+        if reason is not None:
+            with plan.lock:
+                report.skipped.append((source.fullpath, reason))
+            plan.callback.on_file_done(source, target, "skipped", reason)
+            if plan.on_skip is not None:
+                plan.on_skip(source, reason)
+            return
+        plan.callback.on_file_start(source, target, source_stat.size)
+        source_gone = _copy_file(source, source_stat, target, plan)
+        if delete_source and not source_gone:
+            source._mount.backend.remove_file(source._loc())
+            source._mount.backend.invalidate(source._loc())
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, StorageError) else f"{type(exc).__name__}: {exc}"
+        with plan.lock:
+            report.errors.append((source.fullpath, message))
+        plan.callback.on_file_done(source, target, "failed", message)
+        return
+    with plan.lock:
+        report.copied.append(source.fullpath)
+        report.bytes += source_stat.size
+        if delete_source:
+            report.deleted.append(source.fullpath)
+    plan.callback.on_file_done(source, target, "copied")
+    if plan.on_file is not None:
+        plan.on_file(source, target)
+
+
+def _skip_reason(
+    source: StorageNode,
+    source_stat: StatResult,
+    target: StorageNode,
+    target_stat: StatResult | None,
+    plan: _Plan,
+) -> str | None:
+    strategy = plan.skip
+    if strategy is SkipStrategy.NEVER:
+        return None
+    if strategy is SkipStrategy.CUSTOM:
+        assert plan.skip_fn is not None
+        verdict = plan.skip_fn(source, target)
+        if isinstance(verdict, str):
+            return verdict or None
+        return "custom" if verdict else None
+    if target_stat is None:
+        target_stat = target._stat_or_none()
+    if target_stat is None or not target_stat.is_file:
+        return None
+    if strategy is SkipStrategy.EXISTS:
+        return "exists"
+    if strategy is SkipStrategy.SIZE:
+        return "same size" if target_stat.size == source_stat.size else None
+    if strategy is SkipStrategy.MTIME:
+        newer = (
+            target_stat.mtime is not None
+            and source_stat.mtime is not None
+            and target_stat.mtime >= source_stat.mtime
+        )
+        return "destination not older" if newer else None
+    if target_stat.size != source_stat.size:
+        return None
+    same = _md5(source, source_stat) == _md5(target, target_stat)
+    return "same md5" if same else None
+
+
+def _md5(node: StorageNode, known: StatResult) -> str:
+    return known.md5 or node.md5hash()
+
+
+def _copy_file(source: StorageNode, source_stat: StatResult, target: StorageNode,
+               plan: _Plan) -> bool:
+    """Copy one file; True when a server-side move already removed the source."""
+    source_backend = source._mount.backend
+    target_backend = target._mount.backend
+    if source_backend.can_copy_within(target_backend):
+        try:
+            if plan.verify:
+                source_backend.move_within(source._loc(), target._loc(), target_backend)
+            else:
+                source_backend.copy_within(source._loc(), target._loc(), target_backend)
+        except Exception as exc:
+            source._fail(exc, f"copy to {target.fullpath} from")
+        plan.callback.on_bytes(source_stat.size)
+        if plan.verify:
+            _ensure_present(target, source_stat)
+            return True
+        _finish(source_stat, target, plan)
+        return False
+    digest = hashlib.md5(usedforsecurity=False) if plan.verify else None
+    written = 0
+    try:
+        with source_backend.open_read(source._loc()) as reader:
+            writer = target_backend.open_writer(target._loc())
+            try:
+                while chunk := reader.read(CHUNK_SIZE):
+                    writer.write(chunk)
+                    written += len(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
+                    plan.callback.on_bytes(len(chunk))
+                if written != source_stat.size:
+                    raise TransferError(
+                        f"read {written} bytes of {source.fullpath}, expected {source_stat.size}"
+                    )
+            except BaseException:
+                writer.abort()
+                raise
+            writer.commit()
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise TransferError(
+            f"cannot copy {source.fullpath} to {target.fullpath}: {type(exc).__name__}: {exc}"
+        ) from exc
+    target_backend.invalidate(target._loc())
+    if digest is not None:
+        _verify(target, source_stat, digest.hexdigest())
+    _finish(source_stat, target, plan)
+    return False
+
+
+def _finish(source_stat: StatResult, target: StorageNode, plan: _Plan) -> None:
+    if plan.preserve_mtime and source_stat.mtime is not None:
+        target._mount.backend.set_mtime(target._loc(), source_stat.mtime)
+
+
+def _verify(target: StorageNode, source_stat: StatResult, digest: str) -> None:
+    """Check the published destination before a move may delete its source."""
+    landed = target.stat()
+    problem = None
+    if landed.size != source_stat.size:
+        problem = f"size {landed.size}, expected {source_stat.size}"
+    elif landed.md5 is not None and landed.md5 != digest:
+        problem = f"MD5 {landed.md5}, expected {digest}"
+    if problem:
+        target._mount.backend.remove_file(target._loc())
+        raise TransferError(f"verification of {target.fullpath} failed: {problem}")
+
+
+def _ensure_present(target: StorageNode, source_stat: StatResult) -> None:
+    try:
+        landed = target.stat()
+    except StorageNotFoundError:
+        raise TransferError(f"{target.fullpath} is missing after the move") from None
+    if landed.size != source_stat.size:
+        raise TransferError(f"{target.fullpath} has size {landed.size} after the move")
+
+
+def _as_callback(progress: TransferCallback | Callable[[int, int], Any] | None) -> TransferCallback:
+    if progress is None:
+        return TransferCallback()
+    if isinstance(progress, TransferCallback):
+        return progress
+    return _CountingCallback(progress)
+
+
+class _CountingCallback(TransferCallback):
+    """Adapts a plain ``progress(files_done, files_total)`` callable."""
+
+    def __init__(self, progress: Callable[[int, int], Any]) -> None:
+        self._progress = progress
+        self._total = 0
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def on_start(self, total_files: int, total_bytes: int) -> None:
+        self._total = total_files
+
+    def on_file_done(
+        self, source: StorageNode, destination: StorageNode, outcome: str, detail: str = ""
+    ) -> None:
+        with self._lock:
+            self._done += 1
+            done = self._done
+        self._progress(done, self._total)
