@@ -96,9 +96,7 @@ def load_mount_configs(source: Any) -> list[dict[str, Any]]:
             if not isinstance(config, Mapping):
                 raise StorageConfigError(f"mount {name!r}: its configuration must be a dict")
             if "name" in config and config["name"] != name:
-                raise StorageConfigError(
-                    f"mount {name!r}: its 'name' key says {config['name']!r}"
-                )
+                raise StorageConfigError(f"mount {name!r}: its 'name' key says {config['name']!r}")
             configs.append({**config, "name": name})
         return configs
     if isinstance(source, Iterable):
@@ -207,8 +205,10 @@ def check_mount_config(
                 key="permissions",
             )
         )
-    elif backend_class.read_only and permissions != Permissions.READONLY.value and (
-        "permissions" in config
+    elif (
+        backend_class.read_only
+        and permissions != Permissions.READONLY.value
+        and ("permissions" in config)
     ):
         problems.append(
             ConfigProblem(

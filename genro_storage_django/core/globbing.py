@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-__all__ = ["compile_glob", "compile_filters"]
+__all__ = ["compile_filters", "compile_glob"]
 
 
 def compile_glob(pattern: str) -> Callable[[str], bool]:
@@ -70,7 +70,8 @@ def _translate_segment(segment: str) -> str:
         elif char == "?":
             out.append("[^/]")
         elif char == "[":
-            end = segment.find("]", index + 1 if segment[index : index + 1] in ("!", "]") else index)
+            first = index + 1 if segment[index : index + 1] in ("!", "]") else index
+            end = segment.find("]", first)
             if end == -1:
                 out.append(re.escape(char))
                 continue

@@ -124,13 +124,13 @@ class StorageManager:
     def _install(self, config: dict[str, Any]) -> Mount:
         type_name = mount_type(config)
         backend_class = self._registry.get(type_name)
-        assert type_name is not None and backend_class is not None  # validated
+        assert backend_class is not None  # validated before install
         options = MappingProxyType(dict(config))
         backend = backend_class(config["name"], options, self)
         permissions = permissions_of(config, backend_class)
         if isinstance(backend, RelativeBackend):
             permissions = permissions.restrict(self.resolve_permissions(backend.parent_name))
-        mount = Mount(config["name"], type_name, backend, permissions, options)
+        mount = Mount(config["name"], str(type_name), backend, permissions, options)
         self._mounts[mount.name] = mount
         self._refresh_children(mount.name)
         return mount
@@ -190,8 +190,9 @@ def validate_mounts(
         if isinstance(name, str):
             if name in seen:
                 problems.append(
-                    ConfigProblem("duplicate_name", name, f"mount {name!r} is defined twice",
-                                  key="name")
+                    ConfigProblem(
+                        "duplicate_name", name, f"mount {name!r} is defined twice", key="name"
+                    )
                 )
             seen.add(name)
         if backend_class is None or found:
@@ -200,7 +201,10 @@ def validate_mounts(
         if missing is not None:
             problems.append(
                 ConfigProblem(
-                    "missing_extra", str(name), f"mount {name!r}: {missing}", key="type",
+                    "missing_extra",
+                    str(name),
+                    f"mount {name!r}: {missing}",
+                    key="type",
                     hint=f"pip install 'genro-storage-django[{missing.extra}]'",
                 )
             )
@@ -210,14 +214,21 @@ def validate_mounts(
     for name, parent in relatives.items():
         if parent not in available:
             problems.append(
-                ConfigProblem("unknown_parent", name,
-                              f"mount {name!r}: parent mount {parent!r} does not exist",
-                              key="path")
+                ConfigProblem(
+                    "unknown_parent",
+                    name,
+                    f"mount {name!r}: parent mount {parent!r} does not exist",
+                    key="path",
+                )
             )
         elif _cycles(name, relatives):
             problems.append(
-                ConfigProblem("unknown_parent", name,
-                              f"mount {name!r}: relative mounts form a cycle", key="path")
+                ConfigProblem(
+                    "unknown_parent",
+                    name,
+                    f"mount {name!r}: relative mounts form a cycle",
+                    key="path",
+                )
             )
     return problems
 

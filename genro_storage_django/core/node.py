@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from . import errors
-from .backends.base import Backend, StatResult
+from .backends.base import AtomicWriter, Backend, StatResult
 from .globbing import compile_glob
 from .paths import join
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["StorageNode"]
 
 CHUNK_SIZE = 1 << 20
+_ROOT_STAT = StatResult(name="", kind="directory")
 
 
 class StorageNode:
@@ -140,11 +141,16 @@ class StorageNode:
         """Size, mtime, kind, etag, MD5 and content type from one backend call."""
         try:
             return self._mount.backend.stat(self._loc())
+        except FileNotFoundError as exc:
+            if not self._path:
+                return _ROOT_STAT
+            self._fail(exc, "stat")
         except Exception as exc:
             self._fail(exc, "stat")
 
     def exists(self) -> bool:
-        return self._mount.backend.exists(self._loc())
+        # A mount root always exists, even before anything created its directory.
+        return not self._path or self._mount.backend.exists(self._loc())
 
     def is_file(self) -> bool:
         found = self._stat_or_none()
@@ -164,7 +170,7 @@ class StorageNode:
         try:
             return self._mount.backend.stat(self._loc())
         except (FileNotFoundError, NotADirectoryError):
-            return None
+            return None if self._path else _ROOT_STAT
 
     # -- content -----------------------------------------------------------------
     def open(
@@ -188,14 +194,20 @@ class StorageNode:
                 self._fail(exc, "open")
             if binary:
                 return reader
-            return io.TextIOWrapper(reader, encoding=encoding or "utf-8", errors=errors,
-                                    newline=newline)
+            return io.TextIOWrapper(
+                reader, encoding=encoding or "utf-8", errors=errors, newline=newline
+            )
         writer = self._open_writer(exclusive=kind == "x", append=kind == "a")
         if binary:
-            return writer
-        return _TextWriter(writer, encoding=encoding or "utf-8", errors=errors, newline=newline)
+            return writer  # type: ignore[return-value]
+        return _TextWriter(
+            writer,  # type: ignore[arg-type]
+            encoding=encoding or "utf-8",
+            errors=errors,
+            newline=newline,
+        )
 
-    def _open_writer(self, *, exclusive: bool = False, append: bool = False) -> Any:
+    def _open_writer(self, *, exclusive: bool = False, append: bool = False) -> AtomicWriter:
         self._require("write")
         backend = self._mount.backend
         try:
@@ -257,6 +269,10 @@ class StorageNode:
         """The entries directly inside this directory with their stat, sorted by name."""
         try:
             entries = self._mount.backend.listdir(self._loc())
+        except FileNotFoundError as exc:
+            if self._path:
+                self._fail(exc, "list")
+            entries = []
         except Exception as exc:
             self._fail(exc, "list")
         for entry in sorted(entries, key=lambda e: e.name):
@@ -310,6 +326,8 @@ class StorageNode:
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         self._require("write")
+        # The mount root counts as existing, so its direct children need no `parents`.
+        parents = parents or "/" not in self._path
         try:
             self._mount.backend.mkdir(self._loc(), parents=parents, exist_ok=exist_ok)
         except Exception as exc:
@@ -446,8 +464,11 @@ class _TextWriter(io.TextIOWrapper):
 
 def _parse_mode(mode: str) -> tuple[str, bool]:
     kinds = set(mode) & set("rwxa")
-    if len(kinds) != 1 or set(mode) - set("rwxabt") or ("b" in mode and "t" in mode) or (
-        len(mode) != len(set(mode))
+    if (
+        len(kinds) != 1
+        or set(mode) - set("rwxabt")
+        or ("b" in mode and "t" in mode)
+        or (len(mode) != len(set(mode)))
     ):
         raise ValueError(
             f"unsupported mode {mode!r}: use r, w, x or a, optionally with b "

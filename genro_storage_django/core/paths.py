@@ -65,9 +65,7 @@ def split_fullpath(fullpath: str) -> tuple[str, str]:
     """Split ``"mount:path"`` into its mount name and raw path (not yet normalised)."""
     mount, sep, path = fullpath.partition(":")
     if not sep:
-        raise UnsafePathError(
-            f"{fullpath!r} names no mount: write 'mount:path/inside/it'"
-        )
+        raise UnsafePathError(f"{fullpath!r} names no mount: write 'mount:path/inside/it'")
     if not _MOUNT_NAME.match(mount):
         raise UnsafePathError(f"{mount!r} is not a valid mount name (in {fullpath!r})")
     return mount, path

@@ -108,7 +108,7 @@ def copy(
     skip_fn: SkipFunction | None = None,
     include: Iterable[str] | str | None = None,
     exclude: Iterable[str] | str | None = None,
-    filter: Callable[[StorageNode], bool] | None = None,  # noqa: A002 - genro-storage's name
+    filter: Callable[[StorageNode], bool] | None = None,  # genro-storage's name
     progress: TransferCallback | Callable[[int, int], Any] | None = None,
     on_file: Callable[[StorageNode, StorageNode], Any] | None = None,
     on_skip: Callable[[StorageNode, str], Any] | None = None,
@@ -122,8 +122,19 @@ def copy(
     ``(files_done, files_total)``. Errors on single files of a tree are collected in
     the report; a single-file copy raises them.
     """
-    plan = _make_plan(skip, skip_fn, include, exclude, filter, progress, on_file, on_skip,
-                      workers, preserve_mtime, verify=False)
+    plan = _make_plan(
+        skip,
+        skip_fn,
+        include,
+        exclude,
+        filter,
+        progress,
+        on_file,
+        on_skip,
+        workers,
+        preserve_mtime,
+        verify=False,
+    )
     return _run(source, destination, plan, delete_source=False)
 
 
@@ -138,8 +149,19 @@ def move(
 ) -> TransferReport:
     """Move a file or tree: copy, verify each file, then delete each verified source."""
     source._require("delete")
-    plan = _make_plan(SkipStrategy.NEVER, None, include, exclude, None, progress, None, None,
-                      workers, preserve_mtime=True, verify=True)
+    plan = _make_plan(
+        SkipStrategy.NEVER,
+        None,
+        include,
+        exclude,
+        None,
+        progress,
+        None,
+        None,
+        workers,
+        preserve_mtime=True,
+        verify=True,
+    )
     return _run(source, destination, plan, delete_source=True)
 
 
@@ -200,8 +222,9 @@ def _run(
             raise TransferError(
                 f"cannot copy {source.fullpath} to {destination.fullpath}: it is a directory"
             )
-        _transfer_one(source, source_stat, destination, destination_stat, plan, report,
-                      delete_source)
+        _transfer_one(
+            source, source_stat, destination, destination_stat, plan, report, delete_source
+        )
         report.raise_for_errors()
     report.seconds = time.monotonic() - started
     return report
@@ -214,9 +237,12 @@ def _copy_tree(
     report: TransferReport,
     delete_source: bool,
 ) -> None:
-    if destination == source or destination.path.startswith(
-        source.path + "/" if source.path else ""
-    ) and destination.mount_name == source.mount_name:
+    inside = destination.mount_name == source.mount_name and (
+        not source.path
+        or destination.path == source.path
+        or destination.path.startswith(source.path + "/")
+    )
+    if inside:
         raise TransferError(f"cannot copy {source.fullpath} into itself ({destination.fullpath})")
     prefix = len(source.path) + 1 if source.path else 0
     work: list[tuple[StorageNode, StatResult, str]] = []
@@ -333,8 +359,9 @@ def _md5(node: StorageNode, known: StatResult) -> str:
     return known.md5 or node.md5hash()
 
 
-def _copy_file(source: StorageNode, source_stat: StatResult, target: StorageNode,
-               plan: _Plan) -> bool:
+def _copy_file(
+    source: StorageNode, source_stat: StatResult, target: StorageNode, plan: _Plan
+) -> bool:
     """Copy one file; True when a server-side move already removed the source."""
     source_backend = source._mount.backend
     target_backend = target._mount.backend

@@ -41,8 +41,7 @@ class BackendRegistry:
     def register(self, type_name: str, backend_class: type[Backend]) -> None:
         if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
             raise StorageConfigError(
-                f"backend for type {type_name!r} must be a Backend subclass, "
-                f"not {backend_class!r}"
+                f"backend for type {type_name!r} must be a Backend subclass, not {backend_class!r}"
             )
         self._types[type_name] = backend_class
 
@@ -80,8 +79,12 @@ for _cls in (
 ):
     default_registry.register(_cls.type_name, _cls)
 # Spellings users bring from fsspec protocols.
-for _alias, _cls in (("gs", GCSBackend), ("az", AzureBackend), ("abfs", AzureBackend),
-                     ("https", HTTPBackend)):
+for _alias, _cls in (
+    ("gs", GCSBackend),
+    ("az", AzureBackend),
+    ("abfs", AzureBackend),
+    ("https", HTTPBackend),
+):
     default_registry.register(_alias, _cls)
 
 

@@ -241,4 +241,3 @@ class Backend(ABC):
 
     def describe(self) -> str:
         return self.type_name
-

@@ -35,9 +35,7 @@ class Base64Backend(Backend):
                 return base64.urlsafe_b64decode(padded)
             return base64.b64decode(padded, validate=True)
         except (binascii.Error, ValueError):
-            raise FileNotFoundError(
-                errno.ENOENT, "not valid base64 content", location
-            ) from None
+            raise FileNotFoundError(errno.ENOENT, "not valid base64 content", location) from None
 
     def stat(self, location: str) -> StatResult:
         if not location:

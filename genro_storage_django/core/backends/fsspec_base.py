@@ -15,8 +15,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from fsspec.implementations.dirfs import DirFileSystem
 
-from .base import AtomicWriter, Backend, StatResult
-from .writers import StreamingUploadWriter, TempRenameWriter, is_temp_name
+from .base import AtomicWriter, Backend, Kind, StatResult
+from .writers import TempRenameWriter, is_temp_name, temp_sibling
 
 if TYPE_CHECKING:
     from ..config import MountContext
@@ -32,7 +32,7 @@ class FsspecBackend(Backend):
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
         self.base_fs = self.create_filesystem()
-        self.root = self.base_fs._strip_protocol(self.root_path()).rstrip("/")
+        self.root: str = self.base_fs._strip_protocol(self.root_path()).rstrip("/")
         # DirFileSystem treats an empty path as "not given": "/" means the whole fs.
         self.fs = DirFileSystem(path=self.root or "/", fs=self.base_fs)
 
@@ -92,7 +92,7 @@ class FsspecBackend(Backend):
 
     def to_stat(self, info: Mapping[str, Any], location: str) -> StatResult:
         """Turn an fsspec info dict into a StatResult; backends add their own fields."""
-        kind = "directory" if info.get("type") == "directory" else "file"
+        kind: Kind = "directory" if info.get("type") == "directory" else "file"
         return StatResult(
             name=posixpath.basename(self.relative(location).rstrip("/")),
             kind=kind,
@@ -172,14 +172,35 @@ class FsspecBackend(Backend):
 
     def copy_within(self, source: str, target: str, other: Backend) -> None:
         assert isinstance(other, FsspecBackend)
-        self.base_fs.copy(self.full_path(source), other.full_path(target))
+        destination = other.full_path(target)
+        if issubclass(other.writer_class, TempRenameWriter):
+            # A plain filesystem shows a copy while it grows: copy beside, then rename.
+            self._make_parent(destination)
+            temporary = temp_sibling(destination)
+            try:
+                self.base_fs.copy(self.full_path(source), temporary)
+                self.base_fs.mv(temporary, destination)
+            except BaseException:
+                if self.base_fs.exists(temporary):
+                    self.base_fs.rm_file(temporary)
+                raise
+        else:
+            self.base_fs.copy(self.full_path(source), destination)
         other.invalidate(target)
 
     def move_within(self, source: str, target: str, other: Backend) -> None:
         assert isinstance(other, FsspecBackend)
-        self.base_fs.mv(self.full_path(source), other.full_path(target))
+        destination = other.full_path(target)
+        if other.has_directories:
+            self._make_parent(destination)
+        self.base_fs.mv(self.full_path(source), destination)
         self.invalidate(source)
         other.invalidate(target)
+
+    def _make_parent(self, full_path: str) -> None:
+        parent = posixpath.dirname(full_path)
+        if parent:
+            self.base_fs.makedirs(parent, exist_ok=True)
 
     def invalidate(self, location: str) -> None:
         self.base_fs.invalidate_cache(self.full_path(location))

@@ -29,7 +29,9 @@ class GenericFsspecBackend(FsspecBackend):
             fsspec.get_filesystem_class(protocol)
         except (ValueError, ImportError) as exc:
             raise invalid(
-                options["name"], "protocol", f"fsspec cannot load protocol {protocol!r}: {exc}",
+                options["name"],
+                "protocol",
+                f"fsspec cannot load protocol {protocol!r}: {exc}",
                 code="missing_extra",
             ) from exc
 

@@ -9,6 +9,7 @@ written, fsynced and renamed over the target with ``os.replace``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -53,7 +54,9 @@ class LocalBackend(Backend):
         path = options["path"]
         if not isinstance(path, (str, os.PathLike)) or not os.path.isabs(path):
             raise invalid(
-                options["name"], "path", f"path must be an absolute path (got {path!r})",
+                options["name"],
+                "path",
+                f"path must be an absolute path (got {path!r})",
                 code="not_absolute",
             )
         base_url = options.get("base_url")
@@ -118,7 +121,7 @@ class LocalBackend(Backend):
 
     # -- content -----------------------------------------------------------------
     def open_read(self, location: str) -> IO[bytes]:
-        return open(location, "rb")  # noqa: SIM115 - the caller closes it
+        return open(location, "rb")
 
     def read_bytes(self, location: str) -> bytes:
         with open(location, "rb") as stream:
@@ -235,10 +238,8 @@ class LocalAtomicWriter(AtomicWriter):
 
     def _abort(self) -> None:
         self._file.close()
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp)
-        except FileNotFoundError:
-            pass
 
 
 def _to_stat(name: str, result: os.stat_result) -> StatResult:
