@@ -8,12 +8,15 @@ mount and its paths are the mount-relative ones. Locations are those paths.
 from __future__ import annotations
 
 import errno
+import os
 import posixpath
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from fsspec.implementations.dirfs import DirFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 from .base import AtomicWriter, Backend, Kind, StatResult
 from .writers import TempRenameWriter, is_temp_name, temp_sibling
@@ -201,6 +204,19 @@ class FsspecBackend(Backend):
         parent = posixpath.dirname(full_path)
         if parent:
             self.base_fs.makedirs(parent, exist_ok=True)
+
+    def local_file(self, location: str) -> str | None:
+        if isinstance(self.base_fs, LocalFileSystem):
+            return self.full_path(location)
+        return None
+
+    def set_mtime(self, location: str, mtime: float | None) -> bool:
+        local = self.local_file(location)
+        if local is None:
+            return False
+        when = time.time() if mtime is None else mtime
+        os.utime(local, (when, when))
+        return True
 
     def invalidate(self, location: str) -> None:
         self.base_fs.invalidate_cache(self.full_path(location))

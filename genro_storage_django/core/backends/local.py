@@ -159,7 +159,9 @@ class LocalBackend(Backend):
                 else:
                     os.unlink(child)
             return
-        if recursive:
+        if os.path.islink(location):
+            os.unlink(location)  # the link goes, never what it points to
+        elif recursive:
             shutil.rmtree(location)
         else:
             os.rmdir(location)
