@@ -15,7 +15,7 @@ import enum
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,15 @@ from .node import CHUNK_SIZE
 if TYPE_CHECKING:
     from .node import StorageNode
 
-__all__ = ["SkipStrategy", "TransferCallback", "TransferReport", "copy", "move"]
+__all__ = [
+    "FileTransfer",
+    "SkipStrategy",
+    "TransferCallback",
+    "TransferReport",
+    "copy",
+    "move",
+    "transfer_files",
+]
 
 SkipFunction = Callable[["StorageNode", "StorageNode"], "bool | str"]
 
@@ -81,6 +89,16 @@ class TransferReport:
             path, message = self.errors[0]
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             raise TransferError(f"{path}: {message}{more}")
+
+
+@dataclass(frozen=True)
+class FileTransfer:
+    """One planned file copy: the source with its stat, the target with its (if any)."""
+
+    source: StorageNode
+    source_stat: StatResult
+    target: StorageNode
+    target_stat: StatResult | None = None
 
 
 @dataclass
@@ -245,29 +263,72 @@ def _copy_tree(
     if inside:
         raise TransferError(f"cannot copy {source.fullpath} into itself ({destination.fullpath})")
     prefix = len(source.path) + 1 if source.path else 0
-    work: list[tuple[StorageNode, StatResult, str]] = []
+    existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
+    work: list[FileTransfer] = []
     for node, entry in source.walk_files():
         relative = node.path[prefix:]
         if not plan.accept(relative) or (plan.node_filter and not plan.node_filter(node)):
             continue
-        work.append((node, entry, relative))
-    existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
-    plan.callback.on_start(len(work), sum(entry.size for _n, entry, _r in work))
-
-    def one(item: tuple[StorageNode, StatResult, str]) -> None:
-        node, entry, relative = item
-        target = destination.child(relative)
-        _transfer_one(node, entry, target, existing.get(relative), plan, report, delete_source)
-
-    if plan.workers == 1:
-        for item in work:
-            one(item)
-    else:
-        with ThreadPoolExecutor(max_workers=plan.workers) as pool:
-            list(pool.map(one, work))
+        work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
+    plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
+    _execute(work, plan, report, delete_source)
     if delete_source and not report.errors and not report.skipped:
         # Every file moved: drop the now empty directories left behind.
         source.delete(recursive=True)
+
+
+def transfer_files(
+    items: Sequence[FileTransfer],
+    report: TransferReport,
+    *,
+    workers: int = 1,
+    progress: TransferCallback | Callable[[int, int], Any] | None = None,
+    preserve_mtime: bool = False,
+) -> TransferReport:
+    """Copy files already planned by the caller (a sync), adding outcomes to ``report``.
+
+    No skip logic runs here: the caller decided what to copy.
+    """
+    plan = _make_plan(
+        SkipStrategy.NEVER,
+        None,
+        None,
+        None,
+        None,
+        progress,
+        None,
+        None,
+        workers,
+        preserve_mtime,
+        verify=False,
+    )
+    plan.callback.on_start(len(items), sum(item.source_stat.size for item in items))
+    started = time.monotonic()
+    _execute(items, plan, report, delete_source=False)
+    report.seconds += time.monotonic() - started
+    return report
+
+
+def _execute(
+    items: Sequence[FileTransfer], plan: _Plan, report: TransferReport, delete_source: bool
+) -> None:
+    def one(item: FileTransfer) -> None:
+        _transfer_one(
+            item.source,
+            item.source_stat,
+            item.target,
+            item.target_stat,
+            plan,
+            report,
+            delete_source,
+        )
+
+    if plan.workers == 1:
+        for item in items:
+            one(item)
+    else:
+        with ThreadPoolExecutor(max_workers=plan.workers) as pool:
+            list(pool.map(one, items))
 
 
 def _index(destination: StorageNode) -> dict[str, StatResult]:
