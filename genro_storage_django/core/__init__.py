@@ -28,12 +28,14 @@ from .errors import (
 from .manager import Mount, StorageManager, validate_mounts
 from .node import StorageNode
 from .paths import normalize
+from .sync import Compare, SyncReport, plan_sync, sync
 from .transfer import SkipStrategy, TransferCallback, TransferReport
 
 __all__ = [
     "AtomicWriter",
     "Backend",
     "BackendUnavailableError",
+    "Compare",
     "ConfigProblem",
     "DirectoryNotEmptyError",
     "FsspecBackend",
@@ -50,11 +52,14 @@ __all__ = [
     "StorageNotADirectoryError",
     "StorageNotFoundError",
     "StoragePermissionError",
+    "SyncReport",
     "TransferCallback",
     "TransferError",
     "TransferReport",
     "UnsafePathError",
     "normalize",
+    "plan_sync",
     "register_backend_type",
+    "sync",
     "validate_mounts",
 ]

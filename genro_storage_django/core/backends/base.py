@@ -11,6 +11,7 @@ the node turns them into the storage errors with the mount name in the message.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -105,9 +106,11 @@ class AtomicWriter(io.RawIOBase):
             self.abort()
 
     def __del__(self) -> None:
-        # A writer dropped without close() must not publish half its data.
+        # A writer dropped without close() must not publish half its data. A writer whose
+        # __init__ failed half-way has nothing to abort: a finalizer must not raise then.
         if not getattr(self, "_finished", True):
-            self.abort()
+            with contextlib.suppress(Exception):
+                self.abort()
 
 
 class Backend(ABC):
@@ -212,6 +215,11 @@ class Backend(ABC):
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         """Set (None: now) the modification time; False when the backend cannot."""
+        return False
+
+    @property
+    def keeps_mtime(self) -> bool:
+        """Whether :meth:`set_mtime` works, so copies here can keep the source's time."""
         return False
 
     # -- transfers ---------------------------------------------------------

@@ -210,6 +210,10 @@ class FsspecBackend(Backend):
             return self.full_path(location)
         return None
 
+    @property
+    def keeps_mtime(self) -> bool:
+        return isinstance(self.base_fs, LocalFileSystem)
+
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         local = self.local_file(location)
         if local is None:

@@ -166,6 +166,10 @@ class LocalBackend(Backend):
         else:
             os.rmdir(location)
 
+    @property
+    def keeps_mtime(self) -> bool:
+        return True
+
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         when = time.time() if mtime is None else mtime
         os.utime(location, (when, when))
@@ -211,14 +215,15 @@ class LocalAtomicWriter(AtomicWriter):
     """Temporary sibling, fsync, ``os.replace``: readers see the old or the new file."""
 
     def __init__(self, target: str, mode: int, *, exclusive: bool = False) -> None:
-        super().__init__()
-        self._target = target
-        self._exclusive = exclusive
         directory, name = os.path.split(target)
         os.makedirs(directory, exist_ok=True)
         fd, self._temp = tempfile.mkstemp(prefix=f".{name}{TEMP_MARKER}", dir=directory)
-        os.fchmod(fd, mode)
         self._file = os.fdopen(fd, "wb")
+        # Armed only now: a failure above leaves nothing behind to abort.
+        super().__init__()
+        self._target = target
+        self._exclusive = exclusive
+        os.fchmod(fd, mode)
 
     def write(self, data: Any) -> int:
         return self._file.write(data)

@@ -109,6 +109,10 @@ class RelativeBackend(Backend):
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         return self.parent.set_mtime(location, mtime)
 
+    @property
+    def keeps_mtime(self) -> bool:
+        return self.parent.keeps_mtime
+
     def can_copy_within(self, other: Backend) -> bool:
         return unwrap(self).can_copy_within(unwrap(other))
 

@@ -1,0 +1,321 @@
+"""One-way sync between two directories of any mounts, compared the way rclone does.
+
+:func:`plan_sync` lists both sides once and decides, file by file, what to copy
+and what to delete; :func:`sync` runs that plan through the transfer engine:
+copies first (keeping modification times where the destination can), deletions
+after, and only when every copy succeeded.
+
+Comparisons (``compare=``):
+
+* ``size-mtime`` (default): copy when sizes differ or modification times differ by
+  more than a second. Object stores cannot set a file's time (it is the upload
+  time), so there a destination at least as new as its source counts as current;
+  a second sync therefore copies nothing.
+* ``checksum``: copy when sizes differ, or when the MD5s differ (computed only
+  for files of equal size, from the backend's checksum where it is a true MD5).
+* ``size-only``: copy when sizes differ.
+
+``update`` skips files whose destination is newer; ``ignore_existing`` skips every
+file that exists at the destination.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .backends.base import StatResult
+from .errors import StorageError, TransferError
+from .globbing import compile_filters
+from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
+
+if TYPE_CHECKING:
+    from .node import StorageNode
+
+__all__ = ["Compare", "SyncPlan", "SyncReport", "plan_sync", "sync"]
+
+#: Modification times closer than this count as equal (FAT, SMB and HTTP dates
+#: keep whole seconds; rclone's default window is the coarsest precision).
+MTIME_WINDOW = 1.0
+RETIME = "retime"
+
+
+class Compare(str, enum.Enum):
+    SIZE_MTIME = "size-mtime"
+    CHECKSUM = "checksum"
+    SIZE_ONLY = "size-only"
+
+
+@dataclass
+class SyncPlan:
+    """What a sync would do: copies with their reason, skips with theirs, deletions."""
+
+    source: StorageNode
+    destination: StorageNode
+    copies: list[tuple[FileTransfer, str]] = field(default_factory=list)
+    skips: list[tuple[str, str]] = field(default_factory=list)
+    #: Same content, other time: only the destination's time is set.
+    retimes: list[FileTransfer] = field(default_factory=list)
+    deletions: list[StorageNode] = field(default_factory=list)
+    source_files: int = 0
+
+
+@dataclass
+class SyncReport:
+    """The outcome of a sync (or, with ``dry_run``, of its plan)."""
+
+    copied: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    bytes: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "copied": self.copied,
+            "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
+            "deleted": self.deleted,
+            "bytes": self.bytes,
+            "errors": [{"path": path, "error": message} for path, message in self.errors],
+            "seconds": round(self.seconds, 3),
+            "dry_run": self.dry_run,
+        }
+
+
+def plan_sync(
+    source: StorageNode,
+    destination: StorageNode,
+    *,
+    compare: Compare | str = Compare.SIZE_MTIME,
+    update: bool = False,
+    ignore_existing: bool = False,
+    delete: bool = False,
+    include: Iterable[str] | str | None = None,
+    exclude: Iterable[str] | str | None = None,
+) -> SyncPlan:
+    """List both sides once and decide every file's fate. Changes nothing."""
+    mode = Compare(compare)
+    accept = compile_filters(include, exclude)
+    plan = SyncPlan(source, destination)
+    source_stat = source.stat()
+    if not source_stat.is_dir:
+        # A single file: the destination is the target file itself.
+        target_stat = destination._stat_or_none()
+        if target_stat is not None and target_stat.is_dir:
+            raise TransferError(f"{destination.fullpath} is a directory, {source.fullpath} a file")
+        plan.source_files = 1
+        _decide(
+            plan,
+            FileTransfer(source, source_stat, destination, target_stat),
+            mode,
+            update,
+            ignore_existing,
+        )
+        return plan
+    sources = _listing(source, accept)
+    targets = _listing(destination, accept)
+    plan.source_files = len(sources)
+    keeps_times = destination.backend.keeps_mtime
+    for relative in sorted(sources):
+        node, stat = sources[relative]
+        existing = targets.get(relative)
+        item = FileTransfer(
+            node, stat, destination.child(relative), existing[1] if existing else None
+        )
+        _decide(plan, item, mode, update, ignore_existing, keeps_times)
+    if delete:
+        plan.deletions = [targets[r][0] for r in sorted(set(targets) - set(sources))]
+    return plan
+
+
+def sync(
+    source: StorageNode,
+    destination: StorageNode,
+    *,
+    compare: Compare | str = Compare.SIZE_MTIME,
+    update: bool = False,
+    ignore_existing: bool = False,
+    delete: bool = False,
+    max_delete: int | None = None,
+    allow_empty_source: bool = False,
+    include: Iterable[str] | str | None = None,
+    exclude: Iterable[str] | str | None = None,
+    dry_run: bool = False,
+    transfers: int = 4,
+    progress: TransferCallback | Callable[[int, int], Any] | None = None,
+    confirm_delete: Callable[[list[StorageNode]], bool] | None = None,
+) -> SyncReport:
+    """Make ``destination`` match ``source``: copy what differs, then (``delete``) prune.
+
+    Deletions happen after the copies, only if every copy succeeded, never when the
+    source is empty unless ``allow_empty_source``, at most ``max_delete`` of them
+    (past that the rest are reported as errors), and only if ``confirm_delete``
+    (when given) accepts the list.
+    """
+    started = time.monotonic()
+    destination._require("write")
+    if delete:
+        destination._require("delete")
+    plan = plan_sync(
+        source,
+        destination,
+        compare=compare,
+        update=update,
+        ignore_existing=ignore_existing,
+        delete=delete,
+        include=include,
+        exclude=exclude,
+    )
+    report = SyncReport(skipped=list(plan.skips), dry_run=dry_run)
+    if dry_run:
+        report.copied = [item.source.fullpath for item, _why in plan.copies]
+        report.bytes = sum(item.source_stat.size for item, _why in plan.copies)
+        report.deleted = [node.fullpath for node in plan.deletions]
+    else:
+        transferred = transfer_files(
+            [item for item, _why in plan.copies],
+            TransferReport(source, destination),
+            workers=transfers,
+            progress=progress,
+            preserve_mtime=True,
+        )
+        report.copied = sorted(transferred.copied)
+        report.errors = list(transferred.errors)
+        report.bytes = transferred.bytes
+        for item in plan.retimes:
+            if item.source_stat.mtime is not None:
+                item.target.backend.set_mtime(item.target._loc(), item.source_stat.mtime)
+        if plan.deletions:
+            _prune(plan, report, max_delete, allow_empty_source, confirm_delete)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _prune(
+    plan: SyncPlan,
+    report: SyncReport,
+    max_delete: int | None,
+    allow_empty_source: bool,
+    confirm_delete: Callable[[list[StorageNode]], bool] | None,
+) -> None:
+    where = plan.destination.fullpath
+    if report.errors:
+        report.errors.append((where, "not deleting anything: some copies failed"))
+        return
+    if plan.source_files == 0 and not allow_empty_source:
+        report.errors.append(
+            (where, "not deleting anything: the source is empty (force to allow it)")
+        )
+        return
+    if confirm_delete is not None and not confirm_delete(plan.deletions):
+        report.errors.append((where, "deletion not confirmed"))
+        return
+    limit = len(plan.deletions) if max_delete is None else max_delete
+    for node in plan.deletions[:limit]:
+        try:
+            node.delete()
+        except StorageError as exc:
+            report.errors.append((node.fullpath, str(exc)))
+        else:
+            report.deleted.append(node.fullpath)
+    if len(plan.deletions) > limit:
+        report.errors.append(
+            (
+                where,
+                f"--max-delete {limit} reached: {len(plan.deletions) - limit} "
+                "file(s) left undeleted",
+            )
+        )
+
+
+def _listing(
+    root: StorageNode, accept: Callable[[str], bool]
+) -> dict[str, tuple[StorageNode, StatResult]]:
+    """Files below ``root`` by relative path; a missing directory lists as empty."""
+    found = root._stat_or_none()
+    if found is None or not found.is_dir:
+        return {}
+    prefix = len(root.path) + 1 if root.path else 0
+    result = {}
+    for node, stat in root.walk_files():
+        relative = node.path[prefix:]
+        if accept(relative):
+            result[relative] = (node, stat)
+    return result
+
+
+def _decide(
+    plan: SyncPlan,
+    item: FileTransfer,
+    mode: Compare,
+    update: bool,
+    ignore_existing: bool,
+    keeps_times: bool = True,
+) -> None:
+    target = item.target_stat
+    reason = _why_copy(item, target, mode, update, ignore_existing, keeps_times)
+    if reason == RETIME:
+        plan.retimes.append(item)
+        plan.skips.append((item.source.fullpath, "same content, mtime updated"))
+    elif reason.startswith("skip:"):
+        plan.skips.append((item.source.fullpath, reason.removeprefix("skip:")))
+    else:
+        plan.copies.append((item, reason))
+
+
+def _why_copy(
+    item: FileTransfer,
+    target: StatResult | None,
+    mode: Compare,
+    update: bool,
+    ignore_existing: bool,
+    keeps_times: bool,
+) -> str:
+    """A reason to copy, or ``"skip:<reason>"``."""
+    if target is None:
+        return "new"
+    if ignore_existing:
+        return "skip:exists"
+    source = item.source_stat
+    if update and _newer(target, source):
+        return "skip:destination newer"
+    if target.size != source.size:
+        return "size differs"
+    if mode is Compare.SIZE_ONLY:
+        return "skip:same size"
+    if mode is Compare.CHECKSUM:
+        return "skip:same checksum" if _same_content(item, target) else "checksum differs"
+    if source.mtime is None or target.mtime is None:
+        return "skip:same size"
+    if abs(source.mtime - target.mtime) < MTIME_WINDOW:
+        return "skip:same size and mtime"
+    if not keeps_times:
+        if target.mtime >= source.mtime:
+            return "skip:same size, uploaded after the source changed"
+        return "mtime differs"
+    # Times differ but the destination can keep times: as rclone does, compare the
+    # content, and when it is the same only fix the time instead of copying.
+    if _same_content(item, target):
+        return RETIME
+    return "content differs"
+
+
+def _same_content(item: FileTransfer, target: StatResult) -> bool:
+    return (item.source_stat.md5 or item.source.md5hash()) == (target.md5 or item.target.md5hash())
+
+
+def _newer(target: StatResult, source: StatResult) -> bool:
+    return (
+        target.mtime is not None
+        and source.mtime is not None
+        and target.mtime - source.mtime >= MTIME_WINDOW
+    )

@@ -1,0 +1,213 @@
+"""The sync engine: rclone-style comparisons, the delete guards, dry runs, filters."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from genro_storage_django.core import StorageManager, StorageNode, StoragePermissionError
+from genro_storage_django.core.sync import Compare, plan_sync, sync
+
+FILES = ("a.txt", "docs/b.pdf", "docs/deep/c.txt", "img/d.png")
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> StorageManager:
+    return StorageManager(
+        {
+            "src": {"type": "local", "path": str(tmp_path / "src")},
+            "dst": {"type": "local", "path": str(tmp_path / "dst")},
+            "mem": {"type": "memory"},
+        }
+    )
+
+
+def fill(root: StorageNode) -> None:
+    for path in FILES:
+        root.child(path).write_bytes(os.urandom(1000 + len(path)))
+
+
+def test_first_sync_copies_and_second_is_a_no_op(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    first = sync(manager.node("src:"), manager.node("dst:"))
+    assert first.ok
+    assert sorted(first.copied) == sorted(f"src:{p}" for p in FILES)
+    assert first.bytes == sum(manager.node("src:", p).size() for p in FILES)
+    for path in FILES:
+        assert manager.node("dst:", path).read_bytes() == manager.node("src:", path).read_bytes()
+        assert manager.node("dst:", path).mtime() == manager.node("src:", path).mtime()
+    second = sync(manager.node("src:"), manager.node("dst:"))
+    assert second.copied == []
+    assert {reason for _p, reason in second.skipped} == {"same size and mtime"}
+
+
+def test_second_sync_to_an_object_store_is_a_no_op(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    assert len(sync(manager.node("src:"), manager.node("mem:backup")).copied) == 4
+    again = sync(manager.node("src:"), manager.node("mem:backup"))
+    assert again.copied == []
+    assert {reason for _p, reason in again.skipped} <= {
+        "same size, uploaded after the source changed",
+        "same size and mtime",
+    }
+    time.sleep(0.01)
+    manager.node("src:a.txt").write_bytes(b"changed, and a new size")
+    assert sync(manager.node("src:"), manager.node("mem:backup")).copied == ["src:a.txt"]
+
+
+def test_touched_files_only_get_their_time_fixed(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    sync(manager.node("src:"), manager.node("dst:"))
+    touched = manager.node("src:docs/b.pdf")
+    os.utime(touched.backend.locate(touched.path), (2_000_000_000, 2_000_000_000))
+    report = sync(manager.node("src:"), manager.node("dst:"))
+    assert report.copied == []
+    assert ("src:docs/b.pdf", "same content, mtime updated") in report.skipped
+    assert manager.node("dst:docs/b.pdf").mtime() == pytest.approx(2_000_000_000)
+    assert sync(manager.node("src:"), manager.node("dst:")).copied == []
+
+
+def test_same_size_change_with_same_mtime_needs_checksum(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    sync(manager.node("src:"), manager.node("dst:"))
+    node = manager.node("src:a.txt")
+    stat = node.stat()
+    node.write_bytes(os.urandom(stat.size))
+    os.utime(node.backend.locate(node.path), (stat.mtime or 0, stat.mtime or 0))
+    assert sync(manager.node("src:"), manager.node("dst:")).copied == []
+    assert sync(manager.node("src:"), manager.node("dst:"), compare="size-only").copied == []
+    found = sync(manager.node("src:"), manager.node("dst:"), compare=Compare.CHECKSUM)
+    assert found.copied == ["src:a.txt"]
+    assert manager.node("dst:a.txt").read_bytes() == node.read_bytes()
+
+
+def test_update_and_ignore_existing(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    hour_ago = time.time() - 3600
+    for path in FILES:
+        os.utime(manager.node("src:", path).backend.locate(path), (hour_ago, hour_ago))
+    sync(manager.node("src:"), manager.node("dst:"))
+    newer = manager.node("dst:a.txt")
+    newer.write_bytes(b"edited at the destination")
+    kept = sync(manager.node("src:"), manager.node("dst:"), update=True)
+    assert kept.copied == []
+    assert ("src:a.txt", "destination newer") in kept.skipped
+    assert newer.read_bytes() == b"edited at the destination"
+    ignored = sync(manager.node("src:"), manager.node("dst:"), ignore_existing=True)
+    assert {reason for _p, reason in ignored.skipped} == {"exists"}
+    assert sync(manager.node("src:"), manager.node("dst:")).copied == ["src:a.txt"]
+
+
+def test_delete_prunes_extra_files_after_copying(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:extra/old.txt").write_bytes(b"old")
+    manager.node("dst:zz.txt").write_bytes(b"old")
+    kept = sync(manager.node("src:"), manager.node("dst:"))
+    assert kept.deleted == []
+    assert manager.node("dst:zz.txt").exists()
+    pruned = sync(manager.node("src:"), manager.node("dst:"), delete=True)
+    assert pruned.ok
+    assert pruned.deleted == ["dst:extra/old.txt", "dst:zz.txt"]
+    assert not manager.node("dst:zz.txt").exists()
+
+
+def test_max_delete_stops_and_reports(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    for index in range(5):
+        manager.node(f"dst:extra{index}.txt").write_bytes(b"x")
+    report = sync(manager.node("src:"), manager.node("dst:"), delete=True, max_delete=2)
+    assert len(report.deleted) == 2
+    assert not report.ok
+    assert "max-delete 2 reached: 3 file(s) left undeleted" in report.errors[-1][1]
+
+
+def test_empty_source_deletes_nothing_unless_forced(manager: StorageManager) -> None:
+    manager.node("dst:keep.txt").write_bytes(b"precious")
+    refused = sync(manager.node("src:"), manager.node("dst:"), delete=True)
+    assert not refused.ok
+    assert "source is empty" in refused.errors[0][1]
+    assert manager.node("dst:keep.txt").exists()
+    forced = sync(manager.node("src:"), manager.node("dst:"), delete=True, allow_empty_source=True)
+    assert forced.deleted == ["dst:keep.txt"]
+
+
+def test_confirmation_can_refuse_deletions(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:extra.txt").write_bytes(b"x")
+    asked: list[list[str]] = []
+
+    def refuse(nodes: list[StorageNode]) -> bool:
+        asked.append([n.fullpath for n in nodes])
+        return False
+
+    report = sync(manager.node("src:"), manager.node("dst:"), delete=True, confirm_delete=refuse)
+    assert asked == [["dst:extra.txt"]]
+    assert report.errors == [("dst:", "deletion not confirmed")]
+    assert manager.node("dst:extra.txt").exists()
+
+
+def test_failed_copies_block_deletions(manager: StorageManager, tmp_path: Path) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:extra.txt").write_bytes(b"x")
+    blocker = tmp_path / "dst" / "img"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"a file where a directory must go")
+    report = sync(manager.node("src:"), manager.node("dst:"), delete=True)
+    assert [path for path, _m in report.errors[:-1]] == ["src:img/d.png"]
+    assert report.errors[-1] == ("dst:", "not deleting anything: some copies failed")
+    assert manager.node("dst:extra.txt").exists()
+    blocker.unlink()
+    rerun = sync(manager.node("src:"), manager.node("dst:"), delete=True)
+    assert rerun.ok
+    assert rerun.copied == ["src:img/d.png"]
+    assert rerun.deleted == ["dst:extra.txt"]
+
+
+def test_dry_run_changes_nothing(manager: StorageManager, tmp_path: Path) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:extra.txt").write_bytes(b"x")
+    before = sorted(str(p) for p in (tmp_path / "dst").rglob("*"))
+    report = sync(manager.node("src:"), manager.node("dst:"), delete=True, dry_run=True)
+    assert report.dry_run
+    assert len(report.copied) == 4
+    assert report.deleted == ["dst:extra.txt"]
+    assert sorted(str(p) for p in (tmp_path / "dst").rglob("*")) == before
+    assert report.as_dict()["dry_run"] is True
+
+
+def test_filters_limit_copies_and_deletions(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:other.pdf").write_bytes(b"x")
+    manager.node("dst:keep.bin").write_bytes(b"x")
+    report = sync(manager.node("src:"), manager.node("dst:"), include="*.pdf", delete=True)
+    assert report.copied == ["src:docs/b.pdf"]
+    assert report.deleted == ["dst:other.pdf"]
+    assert manager.node("dst:keep.bin").exists()
+    excluded = sync(manager.node("src:"), manager.node("dst:"), exclude=["docs/**"])
+    assert sorted(excluded.copied) == ["src:a.txt", "src:img/d.png"]
+
+
+def test_single_file_sync(manager: StorageManager) -> None:
+    manager.node("src:one.txt").write_bytes(b"single")
+    assert sync(manager.node("src:one.txt"), manager.node("dst:copy.txt")).copied == ["src:one.txt"]
+    assert manager.node("dst:copy.txt").read_bytes() == b"single"
+    assert sync(manager.node("src:one.txt"), manager.node("dst:copy.txt")).copied == []
+    manager.node("dst:dir/x").write_bytes(b"x")
+    with pytest.raises(OSError, match="is a directory"):
+        plan_sync(manager.node("src:one.txt"), manager.node("dst:dir"))
+
+
+def test_report_as_dict_and_permissions(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    report = sync(manager.node("src:"), manager.node("mem:"), transfers=1)
+    data = report.as_dict()
+    assert set(data) == {"copied", "skipped", "deleted", "bytes", "errors", "seconds", "dry_run"}
+    assert data["bytes"] == report.bytes
+    manager.add_mount(
+        {"name": "ro", "type": "relative", "path": "mem:", "permissions": "readwrite"}
+    )
+    with pytest.raises(StoragePermissionError):
+        sync(manager.node("src:"), manager.node("ro:"), delete=True)
