@@ -29,8 +29,9 @@ def compile_filters(
 ) -> Callable[[str], bool]:
     """A predicate for include/exclude globs: excluded wins; no include means all.
 
-    A pattern without ``/`` matches the base name anywhere (``*.pdf``), one with
-    ``/`` matches the whole relative path (``reports/**/*.pdf``).
+    As in rclone, a pattern matches from any directory down (``*.pdf`` any PDF,
+    ``cache/**`` every ``cache`` directory's content) unless it starts with ``/``,
+    which anchors it at the top (``/cache/**``).
     """
     includes = [_matcher(p) for p in _as_list(include)]
     excludes = [_matcher(p) for p in _as_list(exclude)]
@@ -52,10 +53,16 @@ def _as_list(patterns: Iterable[str] | str | None) -> list[str]:
 
 
 def _matcher(pattern: str) -> Callable[[str], bool]:
-    if "/" in pattern.strip("/"):
+    if pattern.startswith("/"):
         return compile_glob(pattern)
     match = compile_glob(pattern)
-    return lambda path: match(path.rsplit("/", 1)[-1])
+
+    def anywhere(path: str) -> bool:
+        # Unanchored, as in rclone: the pattern may match from any directory down.
+        parts = path.split("/")
+        return any(match("/".join(parts[index:])) for index in range(len(parts)))
+
+    return anywhere
 
 
 def _translate_segment(segment: str) -> str:
