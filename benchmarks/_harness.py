@@ -19,8 +19,9 @@ import psutil
 __all__ = ["Row", "median_seconds", "peak_rss_growth", "print_rows"]
 
 
-def median_seconds(function: Callable[[], object], *, repeat: int = 7,
-                   min_time: float = 0.2) -> float:
+def median_seconds(
+    function: Callable[[], object], *, repeat: int = 7, min_time: float = 0.2
+) -> float:
     """Median time of one call, from ``repeat`` rounds of enough calls to last ``min_time``."""
     timer = timeit.Timer(function)
     number = 1
@@ -102,6 +103,8 @@ def print_rows(title: str, rows: list[Row]) -> bool:
         met = row.met
         all_met = all_met and met is not False
         mark = {True: "yes", False: "NO", None: ""}[met]
-        print(f"{row.name:<48} {_fmt(row.ours, row.unit):>12} "
-              f"{_fmt(row.baseline, row.unit):>12} {ratio:>7} {target:>8}  {mark}")
+        print(
+            f"{row.name:<48} {_fmt(row.ours, row.unit):>12} "
+            f"{_fmt(row.baseline, row.unit):>12} {ratio:>7} {target:>8}  {mark}"
+        )
     return all_met

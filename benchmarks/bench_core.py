@@ -45,18 +45,24 @@ def run(scratch: Path, copy_megabytes: int) -> bool:
     node.write_bytes(megabyte)
     plain = scratch / "local" / "read" / "1mb.bin"
     rows.append(
-        Row("1 MB read: node.read_bytes / Path.read_bytes",
+        Row(
+            "1 MB read: node.read_bytes / Path.read_bytes",
             median_seconds(node.read_bytes, repeat=15),
-            median_seconds(plain.read_bytes, repeat=15), 1.05)
+            median_seconds(plain.read_bytes, repeat=15),
+            1.05,
+        )
     )
 
     present = manager.node("disk:read/1mb.bin")
     present.exists()
     plain_path = str(plain)
     rows.append(
-        Row("exists(): node.exists / os.path.exists",
-            median_seconds(present.exists), median_seconds(lambda: os.path.exists(plain_path)),
-            3.0)
+        Row(
+            "exists(): node.exists / os.path.exists",
+            median_seconds(present.exists),
+            median_seconds(lambda: os.path.exists(plain_path)),
+            3.0,
+        )
     )
 
     kilobyte = os.urandom(1024)
@@ -74,8 +80,12 @@ def run(scratch: Path, copy_megabytes: int) -> bool:
 
     ours()
     rows.append(
-        Row("1 KB atomic write+read / tmp+fsync+rename+read",
-            median_seconds(ours, repeat=9), median_seconds(baseline, repeat=9), 1.15)
+        Row(
+            "1 KB atomic write+read / tmp+fsync+rename+read",
+            median_seconds(ours, repeat=9),
+            median_seconds(baseline, repeat=9),
+            1.15,
+        )
     )
 
     source = scratch / "local" / "big.bin"
@@ -86,8 +96,13 @@ def run(scratch: Path, copy_megabytes: int) -> bool:
     growth = peak_rss_growth(lambda: manager.node("disk:big.bin").copy_to("elsewhere:big.bin"))
     assert (scratch / "other" / "big.bin").stat().st_size == copy_megabytes << 20
     rows.append(
-        Row(f"peak RSS growth, {copy_megabytes} MB copy local -> fsspec(file)", growth, None,
-            16 * 2**20, unit="MB")
+        Row(
+            f"peak RSS growth, {copy_megabytes} MB copy local -> fsspec(file)",
+            growth,
+            None,
+            16 * 2**20,
+            unit="MB",
+        )
     )
     return print_rows("core node vs direct baselines", rows)
 

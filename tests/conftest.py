@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode
+from tests.cloud import CLOUD_BUCKET, CLOUD_KINDS, cloud_config
 
 _counter = itertools.count()
 
@@ -34,11 +35,44 @@ def _fsspec_file(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, An
     return {"type": "fsspec", "protocol": "file", "path": str(root)}
 
 
-#: name -> (mount config factory, parent mounts to configure first)
+# -- cloud kinds -------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_bucket(s3_server: Any) -> str:
+    import s3fs
+
+    s3fs.S3FileSystem(**s3_server.storage_options).mkdir(CLOUD_BUCKET)
+    return CLOUD_BUCKET
+
+
+@pytest.fixture(scope="session")
+def gcs_bucket(gcs_server: Any) -> str:
+    import gcsfs
+
+    gcsfs.GCSFileSystem(**gcs_server.storage_options).mkdir(CLOUD_BUCKET)
+    return CLOUD_BUCKET
+
+
+@pytest.fixture(scope="session")
+def azure_container(azurite_server: Any) -> str:
+    import adlfs
+
+    adlfs.AzureBlobFileSystem(**azurite_server.storage_options).mkdir(CLOUD_BUCKET)
+    return CLOUD_BUCKET
+
+
+def _cloud(kind: str) -> Callable[[Path, pytest.FixtureRequest], dict[str, Any]]:
+    def factory(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+        return cloud_config(kind, request)
+
+    return factory
+
+
+#: name -> mount config factory
 MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] = {
     "local": _local,
     "memory": _memory,
     "fsspec-file": _fsspec_file,
+    **{kind: _cloud(kind) for kind in CLOUD_KINDS},
 }
 
 
@@ -53,8 +87,15 @@ def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> S
 
 
 def all_kinds() -> list[Any]:
-    kinds = [*MOUNT_KINDS, "relative-local", "relative-memory"]
-    return [pytest.param(kind, id=kind) for kind in kinds]
+    kinds = [*MOUNT_KINDS, "relative-local", "relative-memory", "relative-s3"]
+    return [
+        pytest.param(
+            kind,
+            id=kind,
+            marks=[pytest.mark.cloud] if kind.removeprefix("relative-") in CLOUD_KINDS else [],
+        )
+        for kind in kinds
+    ]
 
 
 @pytest.fixture(params=all_kinds())

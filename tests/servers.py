@@ -19,28 +19,33 @@ See EMULATORS.md in the shared notes for the versions and quirks these fixtures 
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, NamedTuple
 
 import pytest
 
-HOST = "127.0.0.1"
+from tests._http_range import JoiningHTTPServer, RangeRequestHandler, parse_range
+from tests._server_process import (
+    HOST,
+    check_stopped,
+    environment,
+    fail_unless,
+    free_port,
+    server_process,
+    wait_until_answers,
+)
+
+# test_servers.py checks the Range parser under its old name.
+_parse_range = parse_range
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_DEFAULT_BIN = REPO_ROOT / ".cache" / "node" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_NPM_COMMAND = "npm install --no-audit --no-fund --prefix .cache/node azurite@3.35.0"
@@ -49,10 +54,33 @@ AZURE_ACCOUNT = "devstoreaccount1"
 AZURE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
-START_TIMEOUT = 60.0
 
 
 # --------------------------------------------------------------------------- results
+
+
+class Request(NamedTuple):
+    """One request a server answered, from its own log."""
+
+    method: str
+    path: str  # with the query string; Azurite's log gives the whole URL's path
+    status: int | None  # None where the log does not say (Azurite)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# http.server/werkzeug access lines: "GET /bucket/key?x=1 HTTP/1.1" 200 -
+_ACCESS_LINE = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3})')
+# Azurite's --debug log: "RequestMethod=GET RequestURL=http://127.0.0.1/account/container/blob"
+_AZURITE_LINE = re.compile(r"RequestMethod=([A-Z]+) RequestURL=https?://[^/\s]+(\S*)")
+
+
+def _read_requests(log_path: Path | None, pattern: re.Pattern[str]) -> list[Request]:
+    if log_path is None:
+        return []
+    text = _ANSI.sub("", log_path.read_text(errors="replace"))
+    return [
+        Request(m[1], m[2], int(m[3]) if m.re.groups >= 3 else None) for m in pattern.finditer(text)
+    ]
 
 
 @dataclass(frozen=True)
@@ -62,12 +90,9 @@ class S3Server:
     secret: str = "testing"
     log_path: Path | None = None  # moto's request log (one line per request)
 
-    def requests(self) -> list[tuple[str, str, int]]:
-        """Every request the server has answered so far: (method, path and query, status)."""
-        if self.log_path is None:
-            return []
-        text = self.log_path.read_text(errors="replace")
-        return [(m[1], m[2], int(m[3])) for m in _WERKZEUG_REQUEST.finditer(text)]
+    def requests(self) -> list[Request]:
+        """Every request the server has answered so far (each is logged before its answer)."""
+        return _read_requests(self.log_path, _ACCESS_LINE)
 
     @property
     def storage_options(self) -> dict[str, Any]:
@@ -83,6 +108,10 @@ class S3Server:
 class GCSServer:
     endpoint_url: str
     project: str = "test"
+    log_path: Path | None = None  # the emulator's log: one access line per request
+
+    def requests(self) -> list[Request]:
+        return _read_requests(self.log_path, _ACCESS_LINE)
 
     @property
     def storage_options(self) -> dict[str, Any]:
@@ -96,6 +125,10 @@ class AzureServer:
     connection_string: str
     account_name: str = AZURE_ACCOUNT
     account_key: str = AZURE_KEY
+    log_path: Path | None = None  # Azurite's --debug log
+
+    def requests(self) -> list[Request]:
+        return _read_requests(self.log_path, _AZURITE_LINE)
 
     @property
     def storage_options(self) -> dict[str, Any]:
@@ -112,184 +145,9 @@ class HTTPFileServer:
         return self.base_url + relative.lstrip("/")
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _free_port() -> int:
-    # For servers that cannot bind port 0 and report it back. Tiny race, fine on a test box.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-# Never send 127.0.0.1 requests through a proxy configured in the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _wait_until_answers(
-    url: str, alive: Callable[[], bool] = lambda: True, timeout: float = START_TIMEOUT
-) -> None:
-    """Poll ``url`` until the server answers anything over HTTP (an error status counts)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with _OPENER.open(url, timeout=2.0) as response:
-                response.read()
-            return
-        except urllib.error.HTTPError as exc:  # it answered, just not 2xx
-            exc.close()
-            return
-        except OSError:
-            if not alive():
-                raise RuntimeError(f"server died before answering {url}") from None
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no answer from {url} after {timeout:.0f} s") from None
-            time.sleep(0.05)
-
-
-def _check_stopped(what: str, port: int, thread: threading.Thread | None = None) -> None:
-    """Teardown check: raise if the server's thread or listening port survived."""
-    if thread is not None:
-        thread.join(timeout=10)
-        if thread.is_alive():
-            raise RuntimeError(f"{what}: server thread {thread.name!r} still alive after stop")
-    if _port_open(port):
-        raise RuntimeError(f"{what}: port {port} still accepts connections after stop")
-
-
-# --------------------------------------------------------------------------- processes
-# Every emulator runs in its own process, never in a thread of the test process: an
-# in-process moto keeps each object in this process's memory and copies all of it for every
-# ranged GET (measured: +120 MB RSS to read a 100 MB object), so the RSS bounds the cloud
-# tests assert would measure the server, not the client. Processes also keep the GIL free
-# for the client in the benchmarks.
-
-
-def _die_with_parent() -> Callable[[], None]:
-    """preexec_fn: the kernel kills the child when its parent (pytest) dies, even by SIGKILL.
-
-    libc is looked up here, in the parent: the child only makes one system call between fork
-    and exec. PR_SET_PDEATHSIG fires when the forking *thread* exits: fixtures run in pytest's
-    main thread, so that is the process lifetime.
-    """
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def preexec() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
-
-
-@contextmanager
-def _server_process(
-    what: str,
-    command: list[str],
-    workdir: Path,
-    *,
-    port: int | None = None,
-    port_pattern: re.Pattern[str] | None = None,
-    ready_path: str = "/",
-) -> Iterator[tuple[int, Path]]:
-    """Run ``command`` until the block ends; yield (port, log file).
-
-    The port is given, or read from the log with ``port_pattern``. The server is ready when
-    ``ready_path`` answers over HTTP. On exit the process group is terminated, and anything
-    left of it, or a port still listening, raises: a leak is an error, not a stray process.
-    """
-    log_path = workdir / f"{what.split(maxsplit=1)[0].lower()}.log"
-    # stdout to a file, not a pipe: Azurite dies of EPIPE if a pipe's reader goes away.
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,  # where it would put anything
-            preexec_fn=_die_with_parent(),  # noqa: PLW1509 - no other threads fork here
-            start_new_session=True,  # own process group: killed as a whole below
-        )
-
-    def log_tail() -> str:
-        return log_path.read_text(errors="replace")[-2000:]
-
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while port is None:
-            assert port_pattern is not None
-            match = port_pattern.search(log_path.read_text(errors="replace"))
-            if match:
-                port = int(match.group(1))
-            elif process.poll() is not None:
-                raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_tail()}")
-            elif time.monotonic() > deadline:
-                raise TimeoutError(f"{what} did not report its port:\n{log_tail()}")
-            else:
-                time.sleep(0.05)
-        try:
-            _wait_until_answers(
-                f"http://{HOST}:{port}{ready_path}", alive=lambda: process.poll() is None
-            )
-        except RuntimeError:
-            raise RuntimeError(f"{what} died while starting:\n{log_tail()}") from None
-        yield port, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    try:  # anything left in its process group is a leak
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        pass
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise RuntimeError(f"{what} left processes in group {process.pid} (now killed)")
-    _check_stopped(what, port)
-
-
-def _fail_unless(check: Callable[[], object]) -> None:
-    """A missing prerequisite fails the test with its hint, without a traceback."""
-    try:
-        check()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-@contextmanager
-def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    """Set (str) or unset (None) environment variables for the block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 # --------------------------------------------------------------------------- S3 (moto)
 
 _WERKZEUG_RUNNING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
-_WERKZEUG_REQUEST = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3})')
 
 
 @contextmanager
@@ -313,8 +171,8 @@ def running_s3(workdir: Path) -> Iterator[S3Server]:
     # to the log file: S3Server.requests() reads them (the tests count GETs with it).
     command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", "0"]
     with (
-        _environment(isolated),
-        _server_process(
+        environment(isolated),
+        server_process(
             "moto S3 server",
             command,
             workdir,
@@ -349,23 +207,24 @@ def running_gcs(workdir: Path) -> Iterator[GCSServer]:
     check_gcs_environment()
     import gcsfs.retry
 
-    port = _free_port()  # the emulator cannot bind port 0 and report it back
+    port = free_port()  # the emulator cannot bind port 0 and report it back
+    # Not --quiet: its log has one access line per request (GCSServer.requests()).
     command = [
         sys.executable, "-m", "gcp_storage_emulator", "start",
-        "--host", HOST, "--port", str(port), "--in-memory", "--quiet",
+        "--host", HOST, "--port", str(port), "--in-memory",
     ]  # fmt: skip
     removed = {code for code in (501, "501") if code in gcsfs.retry.errs}
     gcsfs.retry.errs.difference_update(removed)
     try:
-        with _server_process("GCS emulator", command, workdir, port=port):
-            yield GCSServer(endpoint_url=f"http://{HOST}:{port}")
+        with server_process("GCS emulator", command, workdir, port=port) as (_port, log_path):
+            yield GCSServer(endpoint_url=f"http://{HOST}:{port}", log_path=log_path)
     finally:
         gcsfs.retry.errs.update(removed)
 
 
 @pytest.fixture(scope="session")
 def gcs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GCSServer]:
-    _fail_unless(check_gcs_environment)
+    fail_unless(check_gcs_environment)
     with running_gcs(tmp_path_factory.mktemp("gcs")) as server:
         yield server
 
@@ -399,8 +258,9 @@ def running_azurite(workdir: Path) -> Iterator[AzureServer]:
         "--skipApiVersionCheck",  # newer azure-storage-blob than this Azurite knows
         "--loose",
         "--disableTelemetry",
+        "--debug", str(workdir / "azurite-requests.log"),  # AzureServer.requests() reads it
     ]  # fmt: skip
-    with _server_process(
+    with server_process(
         "Azurite",
         command,
         workdir,
@@ -414,101 +274,18 @@ def running_azurite(workdir: Path) -> Iterator[AzureServer]:
                 f"DefaultEndpointsProtocol=http;AccountName={AZURE_ACCOUNT};"
                 f"AccountKey={AZURE_KEY};BlobEndpoint={endpoint};"
             ),
+            log_path=workdir / "azurite-requests.log",
         )
 
 
 @pytest.fixture(scope="session")
 def azurite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureServer]:
-    _fail_unless(azurite_bin)
+    fail_unless(azurite_bin)
     with running_azurite(tmp_path_factory.mktemp("azurite")) as server:
         yield server
 
 
 # --------------------------------------------------------------------------- HTTP
-
-_UNSATISFIABLE = (-1, -1)
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One ``bytes=`` range as inclusive (first, last); None to ignore the header (RFC 9110
-    allows ignoring malformed or multi-part ranges); _UNSATISFIABLE for a 416."""
-    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
-    if not match or not (match[1] or match[2]):
-        return None
-    if match[1]:
-        first = int(match[1])
-        last = int(match[2]) if match[2] else first
-        if last < first:
-            return None
-        if first >= size:
-            return _UNSATISFIABLE
-        return first, (min(last, size - 1) if match[2] else size - 1)
-    suffix = int(match[2])  # "bytes=-N": the last N bytes
-    if suffix == 0 or size == 0:
-        return _UNSATISFIABLE
-    return max(size - suffix, 0), size - 1
-
-
-class RangeRequestHandler(SimpleHTTPRequestHandler):
-    """SimpleHTTPRequestHandler plus single ``Range: bytes=`` requests (206/416), as fsspec's
-    HTTPFileSystem sends them for ``cat_file(start=, end=)`` and random-access reads.
-    HTTP/1.0 (the default) closes each connection, so no handler thread outlives its request.
-    """
-
-    timeout = 30  # a client that connects and sends nothing cannot block the teardown
-    _remaining: int | None = None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one stderr line per request otherwise
-
-    def end_headers(self) -> None:
-        self.send_header("Accept-Ranges", "bytes")
-        super().end_headers()
-
-    def send_head(self) -> Any:
-        self._remaining = None
-        header = self.headers.get("Range")
-        path = self.translate_path(self.path)
-        if header is None or not os.path.isfile(path):
-            return super().send_head()
-        size = os.path.getsize(path)
-        span = _parse_range(header, size)
-        if span is None:
-            return super().send_head()
-        if span == _UNSATISFIABLE:
-            self.send_response(416)
-            self.send_header("Content-Range", f"bytes */{size}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        first, last = span
-        source = open(path, "rb")  # noqa: SIM115 - closed by the caller, as in the base class
-        source.seek(first)
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
-        self.send_header("Content-Length", str(last - first + 1))
-        self.send_header("Last-Modified", self.date_time_string(int(os.path.getmtime(path))))
-        self.end_headers()
-        self._remaining = last - first + 1
-        return source
-
-    def copyfile(self, source: BinaryIO, outputfile: BinaryIO) -> None:  # type: ignore[override]
-        if self._remaining is None:
-            super().copyfile(source, outputfile)
-            return
-        while self._remaining > 0:
-            chunk = source.read(min(self._remaining, 1 << 16))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            self._remaining -= len(chunk)
-
-
-class _JoiningHTTPServer(ThreadingHTTPServer):
-    # Non-daemon handler threads, joined by server_close(): nothing survives the session.
-    daemon_threads = False
-    block_on_close = True
 
 
 @contextmanager
@@ -516,18 +293,18 @@ def running_http(root: Path) -> Iterator[HTTPFileServer]:
     """A static file server on ``root`` (directory listings, Range), in a thread: it streams
     from disk in 64 KiB chunks, so unlike the emulators it adds nothing to this process's RSS."""
     handler = functools.partial(RangeRequestHandler, directory=str(root))
-    server = _JoiningHTTPServer((HOST, 0), handler)
+    server = JoiningHTTPServer((HOST, 0), handler)
     port = int(server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, name="http-file-server", daemon=True)
     thread.start()
     try:
         base_url = f"http://{HOST}:{port}/"
-        _wait_until_answers(base_url)
+        wait_until_answers(base_url)
         yield HTTPFileServer(base_url=base_url, root=root)
     finally:
         server.shutdown()
         server.server_close()
-    _check_stopped("HTTP file server", port, thread)
+    check_stopped("HTTP file server", port, thread)
 
 
 @pytest.fixture(scope="session")

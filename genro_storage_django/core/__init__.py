@@ -10,7 +10,9 @@ Importing and using it needs no Django settings::
 
 from __future__ import annotations
 
-from .backends import AtomicWriter, Backend, FsspecBackend, StatResult, register_backend_type
+from typing import TYPE_CHECKING
+
+from .backends import AtomicWriter, Backend, StatResult, register_backend_type
 from .config import ConfigProblem, Permissions
 from .errors import (
     BackendUnavailableError,
@@ -30,6 +32,9 @@ from .node import StorageNode
 from .paths import normalize
 from .sync import Compare, SyncReport, plan_sync, sync
 from .transfer import SkipStrategy, TransferCallback, TransferReport
+
+if TYPE_CHECKING:
+    from .backends.fsspec_base import FsspecBackend
 
 __all__ = [
     "AtomicWriter",
@@ -63,3 +68,12 @@ __all__ = [
     "sync",
     "validate_mounts",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # FsspecBackend imports fsspec: only when someone asks for it.
+    if name == "FsspecBackend":
+        from .backends.fsspec_base import FsspecBackend
+
+        return FsspecBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -77,16 +77,21 @@ def _translate_segment(segment: str) -> str:
         elif char == "?":
             out.append("[^/]")
         elif char == "[":
-            first = index + 1 if segment[index : index + 1] in ("!", "]") else index
+            # A "]" first in the set (after any "!") is a member, not its end.
+            first = index + 1 if segment[index : index + 1] == "!" else index
+            first += segment[first : first + 1] == "]"
             end = segment.find("]", first)
             if end == -1:
                 out.append(re.escape(char))
                 continue
             body = segment[index:end]
             index = end + 1
+            # As fnmatch does: escape what a regex set reads specially ("[" would be
+            # a nested set, "^" first a negation, "&&" "~~" "||" future set operators).
+            body = re.sub(r"([\\\[&~|^])", r"\\\1", body)
             if body.startswith("!"):
                 body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            out.append("[" + body + "]")
         else:
             out.append(re.escape(char))
     return "".join(out)

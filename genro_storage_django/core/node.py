@@ -153,8 +153,7 @@ class StorageNode:
         return not self._path or self._mount.backend.exists(self._loc())
 
     def is_file(self) -> bool:
-        found = self._stat_or_none()
-        return found is not None and found.is_file
+        return bool(self._path) and self._mount.backend.is_file(self._loc())
 
     def is_dir(self) -> bool:
         found = self._stat_or_none()

@@ -7,20 +7,15 @@ A manager starts from a copy of :data:`default_registry`, so
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailableError, StorageConfigError
-from .azure import AzureBackend
 from .base import AtomicWriter, Backend, StatResult
-from .base64 import Base64Backend
-from .fsspec_base import FsspecBackend
-from .gcs import GCSBackend
-from .generic import GenericFsspecBackend
-from .http import HTTPBackend
-from .local import LocalBackend
-from .memory import MemoryBackend
-from .relative import RelativeBackend
-from .s3 import S3Backend
+
+if TYPE_CHECKING:
+    from .fsspec_base import FsspecBackend
 
 __all__ = [
     "AtomicWriter",
@@ -33,10 +28,36 @@ __all__ = [
     "register_backend_type",
 ]
 
+#: Built-in types as "module:Class", imported when a mount first uses them: a project
+#: with local mounts only never imports fsspec's async machinery.
+BUILTIN_TYPES = {
+    "local": "local:LocalBackend",
+    "memory": "memory:MemoryBackend",
+    "s3": "s3:S3Backend",
+    "gcs": "gcs:GCSBackend",
+    "gs": "gcs:GCSBackend",
+    "azure": "azure:AzureBackend",
+    "az": "azure:AzureBackend",
+    "abfs": "azure:AzureBackend",
+    "http": "http:HTTPBackend",
+    "https": "http:HTTPBackend",
+    "base64": "base64:Base64Backend",
+    "relative": "relative:RelativeBackend",
+    "fsspec": "generic:GenericFsspecBackend",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name == "FsspecBackend":
+        from .fsspec_base import FsspecBackend
+
+        return FsspecBackend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 class BackendRegistry:
-    def __init__(self, types: dict[str, type[Backend]] | None = None) -> None:
-        self._types: dict[str, type[Backend]] = dict(types or {})
+    def __init__(self, types: dict[str, type[Backend] | str] | None = None) -> None:
+        self._types: dict[str, type[Backend] | str] = dict(types or {})
 
     def register(self, type_name: str, backend_class: type[Backend]) -> None:
         if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
@@ -46,7 +67,14 @@ class BackendRegistry:
         self._types[type_name] = backend_class
 
     def get(self, type_name: str | None) -> type[Backend] | None:
-        return self._types.get(type_name) if type_name else None
+        entry = self._types.get(type_name) if type_name else None
+        if isinstance(entry, str):
+            module, _, attribute = entry.partition(":")
+            entry = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+            assert isinstance(entry, type)
+            assert issubclass(entry, Backend)
+            self._types[type_name] = entry  # type: ignore[index]
+        return entry
 
     def names(self) -> list[str]:
         return sorted(self._types)
@@ -65,27 +93,7 @@ def missing_requirement(backend_class: type[Backend]) -> BackendUnavailableError
     return None
 
 
-default_registry = BackendRegistry()
-for _cls in (
-    LocalBackend,
-    MemoryBackend,
-    S3Backend,
-    GCSBackend,
-    AzureBackend,
-    HTTPBackend,
-    Base64Backend,
-    RelativeBackend,
-    GenericFsspecBackend,
-):
-    default_registry.register(_cls.type_name, _cls)
-# Spellings users bring from fsspec protocols.
-for _alias, _cls in (
-    ("gs", GCSBackend),
-    ("az", AzureBackend),
-    ("abfs", AzureBackend),
-    ("https", HTTPBackend),
-):
-    default_registry.register(_alias, _cls)
+default_registry = BackendRegistry(dict(BUILTIN_TYPES))
 
 
 def register_backend_type(type_name: str, backend_class: type[Backend]) -> None:

@@ -162,6 +162,17 @@ class Backend(ABC):
             return False
         return True
 
+    def is_file(self, location: str) -> bool:
+        """True when a file (not a directory) is at ``location``.
+
+        Object stores override it with one request where ``stat`` needs two for a
+        missing key (a HEAD, then a listing looking for a "directory").
+        """
+        try:
+            return self.stat(location).is_file
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
     @abstractmethod
     def listdir(self, location: str) -> list[StatResult]:
         """Entries directly inside a directory; FileNotFoundError if it is not one."""

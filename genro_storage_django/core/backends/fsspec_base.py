@@ -7,9 +7,11 @@ mount and its paths are the mount-relative ones. Locations are those paths.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import posixpath
+import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -24,13 +26,27 @@ from .writers import TempRenameWriter, is_temp_name, temp_sibling
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["FsspecBackend"]
+__all__ = ["FsspecBackend", "has_glob"]
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def has_glob(path: str) -> bool:
+    """True when fsspec would read ``path`` as a glob pattern in ``rm``/``copy``/``mv``.
+
+    Those calls expand such paths instead of using them literally, so deleting a
+    directory named ``t*`` would delete ``t1`` and ``tX``: names like these must go
+    through the single-path calls (``rm_file``, ``cp_file``) that never expand.
+    """
+    return _GLOB.search(path) is not None
 
 
 class FsspecBackend(Backend):
     """A backend over ``DirFileSystem(root, base_filesystem)``."""
 
     writer_class: ClassVar[type[AtomicWriter]] = TempRenameWriter
+    #: Extra ``fs.open(..., "rb")`` arguments (block size, cache type) for streaming reads.
+    read_options: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
@@ -133,7 +149,7 @@ class FsspecBackend(Backend):
     def open_read(self, location: str) -> IO[bytes]:
         if self.fs.isdir(location):
             raise IsADirectoryError(errno.EISDIR, "is a directory", location)
-        return self.fs.open(location, "rb")  # type: ignore[no-any-return]
+        return self.fs.open(location, "rb", **self.read_options)  # type: ignore[no-any-return]
 
     def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
         return self.writer_class(self.fs, location, exclusive=exclusive)  # type: ignore[call-arg]
@@ -163,15 +179,48 @@ class FsspecBackend(Backend):
     def remove_dir(self, location: str, *, recursive: bool) -> None:
         if not recursive and self.fs.ls(location, detail=False):
             raise OSError(errno.ENOTEMPTY, "directory not empty", location)
-        if recursive:
+        if recursive and has_glob(self.full_path(location)):
+            self._remove_tree_literally(location)
+        elif recursive:
             self.fs.rm(location, recursive=True)
         elif self.has_directories or self.fs.exists(location):
             self.fs.rmdir(location)
         self.invalidate(location)
 
+    def _remove_tree_literally(self, location: str) -> None:
+        """Delete a tree whose path holds glob characters, one literal path at a time."""
+        found = self.fs.find(location, withdirs=True, detail=True)
+        directories = [location]
+        for name, info in found.items():
+            if info.get("type") == "directory":
+                directories.append(name)
+            else:
+                self.fs.rm_file(name)
+        if self.has_directories:
+            for directory in sorted(set(directories), key=len, reverse=True):
+                # Implicit in some stores (memory): gone with its files.
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rmdir(directory)
+
     # -- transfers -------------------------------------------------------------
     def can_copy_within(self, other: Backend) -> bool:
-        return isinstance(other, FsspecBackend) and other.base_fs is self.base_fs
+        """Same storage system and same credentials: the source's client can copy there.
+
+        fsspec hands out one instance per set of arguments (per thread), so equal
+        arguments usually mean the same object; comparing them also covers mounts
+        made in different threads.
+        """
+        if not isinstance(other, FsspecBackend):
+            return False
+        mine, theirs = self.base_fs, other.base_fs
+        if mine is theirs:
+            return True
+        try:
+            return type(mine) is type(theirs) and bool(
+                mine.storage_options == theirs.storage_options
+            )
+        except Exception:  # options that cannot be compared: assume different stores
+            return False
 
     def copy_within(self, source: str, target: str, other: Backend) -> None:
         assert isinstance(other, FsspecBackend)
@@ -181,14 +230,15 @@ class FsspecBackend(Backend):
             self._make_parent(destination)
             temporary = temp_sibling(destination)
             try:
-                self.base_fs.copy(self.full_path(source), temporary)
+                self.base_fs.cp_file(self.full_path(source), temporary)
                 self.base_fs.mv(temporary, destination)
             except BaseException:
                 if self.base_fs.exists(temporary):
                     self.base_fs.rm_file(temporary)
                 raise
         else:
-            self.base_fs.copy(self.full_path(source), destination)
+            # cp_file, not copy(): copy() reads glob characters in the name as a pattern.
+            self.base_fs.cp_file(self.full_path(source), destination)
         other.invalidate(target)
 
     def move_within(self, source: str, target: str, other: Backend) -> None:
@@ -196,7 +246,13 @@ class FsspecBackend(Backend):
         destination = other.full_path(target)
         if other.has_directories:
             self._make_parent(destination)
-        self.base_fs.mv(self.full_path(source), destination)
+        origin = self.full_path(source)
+        if has_glob(origin) or has_glob(destination):
+            # mv() would expand the names as patterns: copy and delete literally.
+            self.base_fs.cp_file(origin, destination)
+            self.base_fs.rm_file(origin)
+        else:
+            self.base_fs.mv(origin, destination)
         self.invalidate(source)
         other.invalidate(target)
 
@@ -223,7 +279,18 @@ class FsspecBackend(Backend):
         return True
 
     def invalidate(self, location: str) -> None:
-        self.base_fs.invalidate_cache(self.full_path(location))
+        cache = getattr(self.base_fs, "dircache", None)
+        if cache is not None and not getattr(cache, "use_listings_cache", True):
+            return  # nothing is ever cached: nothing to forget (the object stores' default)
+        # Every ancestor too: a new or deleted file changes its parents' listings, and
+        # not every filesystem (adlfs) drops those when told about the file.
+        path = self.full_path(location)
+        while True:
+            self.base_fs.invalidate_cache(path)
+            parent = posixpath.dirname(path)
+            if not parent or parent == path:
+                break
+            path = parent
 
     def describe(self) -> str:
         protocol = self.base_fs.protocol

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import shutil
 import stat as stat_module
@@ -19,8 +20,6 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from fsspec.implementations.local import LocalFileSystem
 
 from ..config import invalid
 from ..errors import UnsafePathError
@@ -44,10 +43,16 @@ class LocalBackend(Backend):
         super().__init__(mount_name, options, context)
         self.root = os.path.realpath(options["path"])
         self.base_url: str | None = options.get("base_url")
-        self.fs = LocalFileSystem()
         umask = os.umask(0)
         os.umask(umask)
         self._file_mode = 0o666 & ~umask
+
+    @functools.cached_property
+    def fs(self) -> Any:
+        """fsspec's local filesystem, for callers that want one (imported on first use)."""
+        from fsspec.implementations.local import LocalFileSystem
+
+        return LocalFileSystem()
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:

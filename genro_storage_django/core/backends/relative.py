@@ -78,6 +78,9 @@ class RelativeBackend(Backend):
     def exists(self, location: str) -> bool:
         return self.parent.exists(location)
 
+    def is_file(self, location: str) -> bool:
+        return self.parent.is_file(location)
+
     def listdir(self, location: str) -> list[StatResult]:
         return self.parent.listdir(location)
 

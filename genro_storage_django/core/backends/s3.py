@@ -1,47 +1,62 @@
-"""Amazon S3 (and S3-compatible) mounts through s3fs."""
+"""Amazon S3 (and S3-compatible) mounts through s3fs.
+
+Credentials: ``key``/``secret`` in the mount, else botocore's usual chain
+(``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, ``AWS_PROFILE``
+and the shared files, then instance or container roles); ``anon: true`` for public
+buckets.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import posixpath
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from ..config import invalid
-from .fsspec_base import FsspecBackend
-from .writers import StreamingUploadWriter
+from .base import StatResult
+from .fsspec_base import _to_timestamp
+from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
 
 __all__ = ["S3Backend"]
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_SIGNER_LOCK = threading.Lock()
 
 
-class S3Backend(FsspecBackend):
+class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     required_keys = frozenset({"bucket"})
-    optional_keys = frozenset({"prefix", "region", "anon", "key", "secret", "endpoint_url"})
+    optional_keys = OBJECT_STORE_KEYS | {"region", "anon", "key", "secret", "endpoint_url"}
+    string_keys = ("region", "key", "secret", "endpoint_url")
     extra = "s3"
     requires = ("s3fs",)
-    writer_class = StreamingUploadWriter
-    has_directories = False
+    _signing_client: Any = None
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
-        for key in ("bucket", "prefix", "region", "key", "secret", "endpoint_url"):
-            value = options.get(key)
-            if value is not None and not isinstance(value, str):
-                raise invalid(options["name"], key, f"{key} must be a string")
-        if not options["bucket"]:
-            raise invalid(options["name"], "bucket", "bucket must not be empty")
+        super().validate_options(options)
+        if bool(options.get("key")) != bool(options.get("secret")):
+            raise invalid(options["name"], "secret", "key and secret go together")
+        if not isinstance(options.get("anon", False), bool):
+            raise invalid(options["name"], "anon", "anon must be true or false")
 
-    def create_filesystem(self) -> Any:
+    def filesystem_class(self) -> Any:
         import s3fs
 
+        return s3fs.S3FileSystem
+
+    def filesystem_options(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         if self.options.get("anon"):
             kwargs["anon"] = True
         if self.options.get("key"):
             kwargs["key"] = self.options["key"]
-            kwargs["secret"] = self.options.get("secret")
+            kwargs["secret"] = self.options["secret"]
         client_kwargs: dict[str, Any] = {}
         if self.options.get("endpoint_url"):
             client_kwargs["endpoint_url"] = self.options["endpoint_url"]
@@ -49,22 +64,145 @@ class S3Backend(FsspecBackend):
             client_kwargs["region_name"] = self.options["region"]
         if client_kwargs:
             kwargs["client_kwargs"] = client_kwargs
-        return s3fs.S3FileSystem(**kwargs)
+        # botocore may presign with SigV2, which AWS refuses in every region opened since
+        # 2014 and for every bucket made since mid-2020.
+        kwargs["config_kwargs"] = {"signature_version": "s3v4"}
+        return kwargs
 
-    def root_path(self) -> str:
-        prefix = str(self.options.get("prefix") or "").strip("/")
-        return f"{self.options['bucket']}/{prefix}" if prefix else str(self.options["bucket"])
+    def upload_options(self, location: str) -> dict[str, Any]:
+        return {"ContentType": self.content_type(location)}
+
+    # -- metadata ----------------------------------------------------------------
+    def stat(self, location: str) -> StatResult:
+        """One HEAD for a file (s3fs's info() drops the encryption headers the MD5 rule
+        needs); a prefix with objects below it, one LIST more, is a directory."""
+        if not location:
+            return super().stat(location)
+        bucket, key = self.bucket_and_key(location)
+        fs = self.base_fs
+        try:
+            head = fs.call_s3("head_object", fs.kwargs, Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            listed = fs.call_s3(
+                "list_objects_v2",
+                fs.kwargs,
+                Bucket=bucket,
+                Prefix=f"{key}/",
+                Delimiter="/",
+                MaxKeys=1,
+            )
+            if listed.get("KeyCount", 0) or listed.get("Contents") or listed.get("CommonPrefixes"):
+                return StatResult(name=posixpath.basename(location), kind="directory")
+            raise
+        etag = self._etag(head)
+        return StatResult(
+            name=posixpath.basename(location),
+            kind="file",
+            size=int(head.get("ContentLength") or 0),
+            mtime=_to_timestamp(head.get("LastModified")),
+            etag=etag,
+            md5=etag if _is_content_md5(etag, head) else None,
+            content_type=head.get("ContentType"),
+            extra=head,
+        )
+
+    def exists(self, location: str) -> bool:
+        try:
+            self.stat(location)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def is_file(self, location: str) -> bool:
+        """One HEAD (stat() follows a missing key with a LIST looking for a directory).
+
+        Sent from the calling thread by the synchronous client when the mount has no
+        filesystem ``options`` the client would not know about: s3fs adds a hop to its
+        event-loop thread, about 15% of a HEAD to a nearby server.
+        """
+        if not location:
+            return False
+        bucket, key = self.bucket_and_key(location)
+        if self.options.get("anon") or self.options.get("options"):
+            fs = self.base_fs
+            try:
+                fs.call_s3("head_object", fs.kwargs, Bucket=bucket, Key=key)
+            except FileNotFoundError:
+                return False
+            return True
+        try:
+            self._signer().head_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            response = getattr(exc, "response", None)
+            if not isinstance(response, Mapping):
+                raise
+            if response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return False
+            from s3fs.errors import translate_boto_error
+
+            raise translate_boto_error(exc) from exc
+        return True
 
     def _md5(self, info: Mapping[str, Any]) -> str | None:
-        # A multipart ETag ("...-N") or an SSE-KMS/SSE-C one is not the MD5 of the content.
-        etag = self._etag(info)
-        encryption = info.get("ServerSideEncryption")
-        if etag and _HEX_MD5.match(etag) and encryption in (None, "AES256"):
-            return etag
+        # Listings do not say how an object is encrypted, so their ETags prove nothing.
         return None
 
+    # -- URLs --------------------------------------------------------------------
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+        seconds = self.expiry(expires_in)
+        bucket, key = self.bucket_and_key(location)
         if self.options.get("anon"):
-            endpoint = self.options.get("endpoint_url") or "https://s3.amazonaws.com"
-            return f"{endpoint.rstrip('/')}/{self.full_path(location)}"
-        return str(self.base_fs.url(self.full_path(location), expires=expires_in or 3600))
+            return self.plain_url(bucket, key)
+        return str(
+            self._signer().generate_presigned_url(
+                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
+            )
+        )
+
+    def _signer(self) -> Any:
+        """A synchronous botocore client for presigning URLs (signing sends nothing) and
+        is_file()'s HEAD: s3fs would run them on its event-loop thread, a thread hop that
+        doubles the cost of signing."""
+        client = self._signing_client
+        if client is not None:
+            return client
+        with _SIGNER_LOCK:  # botocore's create_client is not thread-safe
+            if self._signing_client is None:
+                # SigV4 always: botocore may otherwise presign with SigV2, which AWS
+                # refuses in every region opened since 2014 and for buckets made since 2020.
+                config = importlib.import_module("botocore.config").Config(signature_version="s3v4")
+                kwargs: dict[str, Any] = {
+                    "endpoint_url": self.options.get("endpoint_url"),
+                    "region_name": self.options.get("region"),
+                    "config": config,
+                }
+                if self.options.get("key"):
+                    kwargs["aws_access_key_id"] = self.options["key"]
+                    kwargs["aws_secret_access_key"] = self.options["secret"]
+                self._signing_client = _botocore_session().create_client("s3", **kwargs)
+            return self._signing_client
+
+    def plain_url(self, bucket: str, key: str) -> str:
+        endpoint = self.options.get("endpoint_url")
+        if endpoint:
+            return f"{endpoint.rstrip('/')}/{bucket}/{quote(key)}"
+        region = self.options.get("region")
+        host = f"s3.{region}.amazonaws.com" if region else "s3.amazonaws.com"
+        return f"https://{bucket}.{host}/{quote(key)}"
+
+
+@functools.cache
+def _botocore_session() -> Any:
+    # botocore comes with s3fs (through aiobotocore); it ships no type information.
+    return importlib.import_module("botocore.session").Session()
+
+
+def _is_content_md5(etag: str | None, head: Mapping[str, Any]) -> bool:
+    """An S3 ETag is the MD5 of the content only for a single-part upload stored in
+    plain text or SSE-S3: multipart ETags end in ``-<parts>``, SSE-KMS and SSE-C ones
+    are opaque."""
+    if not etag or not _HEX_MD5.match(etag):
+        return False
+    if head.get("SSECustomerAlgorithm"):
+        return False
+    return head.get("ServerSideEncryption") in (None, "AES256")

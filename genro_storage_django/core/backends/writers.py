@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import posixpath
 import uuid
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from .base import AtomicWriter
 
 __all__ = ["TEMP_MARKER", "BufferedPutWriter", "StreamingUploadWriter", "TempRenameWriter"]
+
+logger = logging.getLogger(__name__)
 
 #: Temporary siblings carry this marker; listings hide them.
 TEMP_MARKER = ".gsd-tmp-"
@@ -33,9 +36,18 @@ def is_temp_name(name: str) -> bool:
 
 
 class StreamingUploadWriter(AtomicWriter):
-    def __init__(self, fs: Any, path: str, *, exclusive: bool = False) -> None:
+    """Stream into an object-store upload; nothing is visible until :meth:`commit`.
+
+    ``open_options`` go to ``fs.open`` (the part size as ``block_size``, the content
+    type): the writer holds at most one part in memory, so a 100 MB upload stays
+    within a few parts' worth of RSS. Aborting cancels what the store keeps of an
+    unfinished upload: the S3 multipart upload, the GCS resumable session; Azure's
+    uncommitted blocks are never visible and expire on their own after a week.
+    """
+
+    def __init__(self, fs: Any, path: str, *, exclusive: bool = False, **open_options: Any):
         super().__init__()
-        self._file = fs.open(path, "xb" if exclusive else "wb")
+        self._file = fs.open(path, "xb" if exclusive else "wb", **open_options)
 
     def write(self, data: Any) -> int:
         self._file.write(data)
@@ -47,6 +59,15 @@ class StreamingUploadWriter(AtomicWriter):
     def _abort(self) -> None:
         try:
             self._file.discard()
+        except Exception:
+            # Never mask the error that made us abort. The object was not published
+            # either way; what is left is an upload the store bills until it expires.
+            logger.warning(
+                "could not cancel the upload of %s; an S3 bucket keeps unfinished "
+                "multipart uploads until a lifecycle rule removes them",
+                getattr(self._file, "path", "?"),
+                exc_info=True,
+            )
         finally:
             # fsspec files close (and so publish) themselves when garbage-collected.
             self._file.closed = True

@@ -1,0 +1,249 @@
+"""What the S3, GCS and Azure mounts share: a bucket, a prefix, and no real directories.
+
+* The mount root is ``<bucket>/<prefix>``, applied by fsspec's ``DirFileSystem``, so
+  every path below it is joined as ``<prefix>/<path>``; listings, walks and deletes
+  list ``<prefix>/`` (with the slash), so a sibling prefix such as ``data-old`` next
+  to ``data`` is never listed, written or deleted, and a recursive delete of the
+  mount root deletes its objects, never the bucket.
+* Listing caches are off unless the mount's ``options`` turn them on: s3fs, gcsfs and
+  adlfs keep directory listings forever by default, which would hide what other
+  processes write. Mutations through the node invalidate them anyway.
+* Memory stays bounded: reads go through a readahead block of :data:`READ_BLOCK_SIZE`
+  and uploads through parts of :data:`PART_SIZE` (s3fs and adlfs default to 50 MB).
+* Copies between mounts on the same store with the same credentials stay server-side
+  (``cp_file``: S3 CopyObject, GCS rewrite, Azure copy-from-URL).
+"""
+
+from __future__ import annotations
+
+import errno
+import mimetypes
+import posixpath
+from collections.abc import Iterator, Mapping
+from typing import IO, Any, ClassVar
+
+from ..config import invalid
+from ..errors import StorageError
+from ..paths import normalize
+from .base import AtomicWriter, Backend, StatResult
+from .fsspec_base import FsspecBackend, has_glob
+from .writers import StreamingUploadWriter
+
+__all__ = ["OBJECT_STORE_KEYS", "PART_SIZE", "READ_BLOCK_SIZE", "ObjectStoreBackend"]
+
+#: Keys every object-store mount accepts besides its bucket and credentials.
+OBJECT_STORE_KEYS = frozenset({"prefix", "options", "part_size"})
+
+#: Upload part size: S3's minimum part, a multiple of GCS's 256 KiB. An upload holds
+#: about three parts in memory (s3fs's buffer, its copy, the HTTP body), so a streamed
+#: copy stays near 20 MB of RSS; S3's 10,000-part cap then limits streamed uploads to
+#: 48.8 GiB, which the mount key ``part_size`` raises.
+PART_SIZE = 5 * 2**20
+#: Readahead block of streaming reads: a read holds about two blocks at a time.
+READ_BLOCK_SIZE = 4 * 2**20
+#: Longest ``url(expires_in=)`` the stores sign (S3 SigV4 and GCS V4 cap it at 7 days).
+MAX_EXPIRY = 7 * 24 * 3600
+DEFAULT_EXPIRY = 3600
+
+_ROOT = StatResult(name="", kind="directory")
+
+
+class ObjectStoreBackend(FsspecBackend):
+    """An fsspec object store mounted at ``<bucket>/<prefix>``."""
+
+    has_directories = False
+    writer_class = StreamingUploadWriter
+    read_options: ClassVar[Mapping[str, Any]] = {
+        "block_size": READ_BLOCK_SIZE,
+        "cache_type": "readahead",
+    }
+    #: The key naming the bucket (``container`` on Azure) and the keys holding strings.
+    bucket_key: ClassVar[str] = "bucket"
+    string_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        name = options["name"]
+        for key in (cls.bucket_key, "prefix", *cls.string_keys):
+            value = options.get(key)
+            if value is not None and not isinstance(value, str):
+                raise invalid(name, key, f"{key} must be a string")
+        bucket = options[cls.bucket_key]
+        if not bucket:
+            raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must not be empty")
+        if "/" in bucket:
+            raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must be a name without '/'")
+        try:
+            normalize(str(options.get("prefix") or "").strip("/"))
+        except StorageError:
+            raise invalid(
+                name, "prefix", "prefix must be a relative path without '..' or control characters"
+            ) from None
+        if not isinstance(options.get("options", {}), Mapping):
+            raise invalid(name, "options", "options must be a dict of filesystem arguments")
+        part_size = options.get("part_size", PART_SIZE)
+        if (
+            not isinstance(part_size, int)
+            or isinstance(part_size, bool)
+            or part_size < PART_SIZE
+            or part_size % 2**18
+        ):
+            raise invalid(
+                name, "part_size", "part_size must be a multiple of 256 KiB, at least 5 MiB"
+            )
+
+    @property
+    def part_size(self) -> int:
+        return int(self.options.get("part_size") or PART_SIZE)
+
+    # -- the filesystem ----------------------------------------------------------
+    def filesystem_class(self) -> Any:
+        raise NotImplementedError
+
+    def filesystem_options(self) -> dict[str, Any]:
+        """Constructor arguments from the mount's own keys."""
+        return {}
+
+    def create_filesystem(self) -> Any:
+        kwargs: dict[str, Any] = {"use_listings_cache": False, **self.filesystem_options()}
+        for key, value in dict(self.options.get("options") or {}).items():
+            # One level deep, so options={"client_kwargs": {...}} keeps the endpoint.
+            merge = isinstance(value, Mapping) and isinstance(kwargs.get(key), Mapping)
+            kwargs[key] = {**kwargs[key], **value} if merge else value
+        return self.filesystem_class()(**kwargs)
+
+    def root_path(self) -> str:
+        prefix = normalize(str(self.options.get("prefix") or "").strip("/"))
+        bucket = str(self.options[self.bucket_key])
+        return f"{bucket}/{prefix}" if prefix else bucket
+
+    def bucket_and_key(self, location: str) -> tuple[str, str]:
+        bucket, _, key = self.full_path(location).partition("/")
+        return bucket, key
+
+    # -- metadata ----------------------------------------------------------------
+    def stat(self, location: str) -> StatResult:
+        # The mount root is a directory even when an object is named like the prefix.
+        return _ROOT if not location else super().stat(location)
+
+    def exists(self, location: str) -> bool:
+        return not location or super().exists(location)
+
+    def listdir(self, location: str) -> list[StatResult]:
+        try:
+            return super().listdir(location)
+        except NotADirectoryError:
+            # An object named exactly like the prefix sits beside the mount root, not in it.
+            if not location:
+                return []
+            raise
+
+    # -- content -----------------------------------------------------------------
+    def open_read(self, location: str) -> IO[bytes]:
+        """Open first, then look at what the open found: a file costs its HEAD (and the
+        GETs of the reads), not a LIST more asking whether it is a directory."""
+        if not location:
+            raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        stream = self.fs.open(location, "rb", **self.read_options)
+        details = getattr(stream, "details", None)
+        if isinstance(details, Mapping) and details.get("type") == "directory":
+            stream.close()
+            raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        if not isinstance(details, Mapping) and self.fs.isdir(location):
+            stream.close()
+            raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        return stream  # type: ignore[no-any-return]
+
+    def content_type(self, location: str) -> str:
+        guessed, _encoding = mimetypes.guess_type(posixpath.basename(location), strict=False)
+        return guessed or "application/octet-stream"
+
+    def upload_options(self, location: str) -> dict[str, Any]:
+        """Extra ``open``/``pipe_file`` arguments of an upload (the content type)."""
+        return {}
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        if exclusive and self.exists(location):
+            # Besides the store's own precondition (If-None-Match, ifGenerationMatch=0):
+            # fails before any byte is uploaded, and holds on emulators that ignore it.
+            raise FileExistsError(errno.EEXIST, "already exists", location)
+        return StreamingUploadWriter(
+            self.fs,
+            location,
+            exclusive=exclusive,
+            block_size=self.part_size,
+            **self.upload_options(location),
+        )
+
+    def write_bytes(self, location: str, data: bytes) -> None:
+        if len(data) > self.part_size:
+            super().write_bytes(location, data)
+            return
+        # One PUT is atomic by itself, and the request the bare filesystem makes.
+        self.fs.pipe_file(location, data, **self.upload_options(location))
+
+    # -- tree --------------------------------------------------------------------
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        # Nothing to create (and never a bucket): refuse only what a filesystem would.
+        try:
+            found = self.stat(location)
+        except FileNotFoundError:
+            return
+        if found.is_file or (location and not exist_ok):
+            raise FileExistsError(errno.EEXIST, "already exists", location)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        below = list(self._files_below(location))
+        if below and not recursive:
+            raise OSError(errno.ENOTEMPTY, "directory not empty", location)
+        if below:
+            self.delete_objects(below)
+        self.invalidate(location)
+
+    def _files_below(self, location: str) -> dict[str, Mapping[str, Any]]:
+        """Objects strictly below ``location``: one recursive listing of ``location/``."""
+        found = self.fs.find(location, detail=True)
+        if not isinstance(found, Mapping):
+            # adlfs answers [location] (ignoring detail=) when a blob has that very name,
+            # and then lists nothing below it: see docs/backends.md.
+            return {}
+        start = f"{location}/" if location else ""
+        return {
+            name: info
+            for name, info in found.items()
+            if name.startswith(start) and len(name) > len(start) and info.get("type") != "directory"
+        }
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+        for name, info in self._files_below(location).items():
+            yield self.relative(name), self.to_stat(info, name)
+
+    def delete_objects(self, names: list[str]) -> None:
+        """Delete objects by literal name, batched where the filesystem batches."""
+        literal = [name for name in names if not has_glob(self.full_path(name))]
+        if literal:
+            self.fs.rm(literal)  # s3fs: 1000 keys per DeleteObjects; gcsfs: batch API
+        for name in names:
+            if has_glob(self.full_path(name)):
+                self.fs.rm_file(name)
+
+    # -- transfers ---------------------------------------------------------------
+    def move_within(self, source: str, target: str, other: Backend) -> None:
+        assert isinstance(other, FsspecBackend)
+        origin, destination = self.full_path(source), other.full_path(target)
+        move_file = getattr(self.base_fs, "mv_file", None)
+        if move_file is not None:
+            move_file(origin, destination)  # GCS: one moveTo, falling back to rewrite+delete
+        else:
+            self.base_fs.cp_file(origin, destination)
+            self.base_fs.rm_file(origin)
+        self.invalidate(source)
+        other.invalidate(target)
+
+    # -- URLs --------------------------------------------------------------------
+    @staticmethod
+    def expiry(expires_in: int | None) -> int:
+        seconds = DEFAULT_EXPIRY if expires_in is None else int(expires_in)
+        if not 0 < seconds <= MAX_EXPIRY:
+            raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRY} seconds")
+        return seconds
