@@ -44,14 +44,14 @@ SERVING_KEYS: tuple[str, ...] = (
     "serve_permission",
     "cache_control",
     "offload",
-    "download_name",
+    "offload_prefix",
 )
 #: Every key the Django layer adds to a mount's configuration.
 DJANGO_MOUNT_KEYS: tuple[str, ...] = ("file_overwrite", *SERVING_KEYS)
 
 #: Accepted values of the ``serve`` key.
 SERVE_MODES: tuple[str, ...] = ("public", "authenticated", "signed", "none")
-#: Accepted string values of the ``offload`` key (``True``/``False`` are accepted too).
+#: Accepted values of the ``offload`` key (``False`` or absent: no offload).
 OFFLOAD_MODES: tuple[str, ...] = ("redirect", "x-accel-redirect", "x-sendfile")
 
 

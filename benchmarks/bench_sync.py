@@ -1,0 +1,232 @@
+"""``manage.py storage_sync`` against rclone (Debian's package), same data, same run.
+
+Run: ``scripts/bench sync`` (needs ``rclone`` on PATH: ``apt-get install rclone``).
+
+Whole-process wall times, medians of ``--runs`` runs each:
+
+* local -> local, 10,000 files of 4 KB in 100 directories plus 20 files of 10 MB:
+  first sync, no-op re-run, re-run after touching 100 files      targets <= 1.0x rclone
+* local -> S3 (moto server), 1,000 files of 4 KB: first sync and no-op re-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ._harness import Row, print_rows
+
+SETTINGS = textwrap.dedent(
+    """
+    import os
+    SECRET_KEY = "bench"
+    USE_TZ = True
+    INSTALLED_APPS = ["genro_storage_django"]
+    STORAGE_MOUNTS = {
+        "src": {"type": "local", "path": os.environ["BENCH_SRC"]},
+        "dst": {"type": "local", "path": os.environ["BENCH_DST"]},
+    }
+    if os.environ.get("BENCH_S3"):
+        STORAGE_MOUNTS["s3"] = {
+            "type": "s3", "bucket": "bench", "endpoint_url": os.environ["BENCH_S3"],
+            "key": "testing", "secret": "testing",
+        }
+    """
+)
+
+
+def make_tree(root: Path, small: int, directories: int, large: int, large_mb: int) -> None:
+    payload = os.urandom(4096)
+    for index in range(small):
+        folder = root / f"dir{index % directories:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file{index:05d}.bin").write_bytes(payload[index % 64 :] + payload[: index % 64])
+    block = os.urandom(1 << 20)
+    for index in range(large):
+        with open(root / f"large{index:02d}.bin", "wb") as stream:
+            for _ in range(large_mb):
+                stream.write(block)
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
+
+
+def median_of(
+    runs: int, prepare: Callable[[], None], command: list[str], env: dict[str, str]
+) -> float:
+    times = []
+    for _ in range(runs):
+        prepare()
+        times.append(timed(command, env))
+    return statistics.median(times)
+
+
+def touch_some(root: Path, count: int) -> None:
+    files = sorted(root.rglob("file*.bin"))
+    now = time.time()
+    for path in random.Random(7).sample(files, count):
+        os.utime(path, (now, now))
+
+
+def local_rows(
+    scratch: Path, runs: int, env: dict[str, str], args: argparse.Namespace
+) -> list[Row]:
+    source, ours_dst, theirs_dst = scratch / "src", scratch / "dst", scratch / "rclone-dst"
+    make_tree(source, args.files, 100, args.large, args.large_mb)
+    ours = [
+        sys.executable,
+        "-m",
+        "django",
+        "storage_sync",
+        "src:",
+        "dst:",
+        "--no-progress",
+        "--transfers",
+        "4",
+    ]
+    theirs = ["rclone", "sync", str(source), str(theirs_dst), "--transfers", "4"]
+    env = {**env, "BENCH_SRC": str(source), "BENCH_DST": str(ours_dst)}
+
+    def fresh(target: Path) -> Callable[[], None]:
+        return lambda: shutil.rmtree(target, ignore_errors=True)
+
+    def nothing() -> None:
+        return None
+
+    rows = []
+    first_ours = median_of(runs, fresh(ours_dst), ours, env)
+    first_theirs = median_of(runs, fresh(theirs_dst), theirs, env)
+    rows.append(
+        Row(
+            f"first sync, {args.files} x 4 KB + {args.large} x {args.large_mb} MB",
+            first_ours,
+            first_theirs,
+            1.0,
+        )
+    )
+    rows.append(
+        Row(
+            "no-op re-run",
+            median_of(runs, nothing, ours, env),
+            median_of(runs, nothing, theirs, env),
+            1.0,
+        )
+    )
+
+    def touched() -> None:
+        touch_some(source, 100)
+
+    rows.append(
+        Row(
+            "re-run after touching 100 files",
+            median_of(runs, touched, ours, env),
+            median_of(runs, touched, theirs, env),
+            1.0,
+        )
+    )
+    return rows
+
+
+def s3_rows(scratch: Path, runs: int, env: dict[str, str]) -> list[Row]:
+    from tests.servers import running_s3
+
+    source = scratch / "s3-src"
+    make_tree(source, 1000, 10, 0, 0)
+    with running_s3(scratch) as server:
+        import s3fs
+
+        fs = s3fs.S3FileSystem(
+            key="testing", secret="testing", client_kwargs={"endpoint_url": server.endpoint_url}
+        )
+        fs.mkdir("bench")
+        env = {
+            **env,
+            "BENCH_SRC": str(source),
+            "BENCH_DST": str(scratch / "unused"),
+            "BENCH_S3": server.endpoint_url,
+            "RCLONE_CONFIG_MOTO_TYPE": "s3",
+            "RCLONE_CONFIG_MOTO_PROVIDER": "Other",
+            "RCLONE_CONFIG_MOTO_ENDPOINT": server.endpoint_url,
+            "RCLONE_CONFIG_MOTO_ACCESS_KEY_ID": "testing",
+            "RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY": "testing",
+        }
+        ours = [
+            sys.executable,
+            "-m",
+            "django",
+            "storage_sync",
+            "src:",
+            "s3:ours",
+            "--no-progress",
+            "--transfers",
+            "4",
+        ]
+        theirs = ["rclone", "sync", str(source), "moto:bench/rclone", "--transfers", "4"]
+
+        def empty(prefix: str) -> Callable[[], None]:
+            def wipe() -> None:
+                if fs.exists(f"bench/{prefix}"):
+                    fs.rm(f"bench/{prefix}", recursive=True)
+
+            return wipe
+
+        rows = [
+            Row(
+                "local -> S3 (moto), first sync, 1,000 x 4 KB",
+                median_of(runs, empty("ours"), ours, env),
+                median_of(runs, empty("rclone"), theirs, env),
+                1.0,
+            )
+        ]
+        rows.append(
+            Row(
+                "local -> S3 (moto), no-op re-run",
+                median_of(runs, lambda: None, ours, env),
+                median_of(runs, lambda: None, theirs, env),
+                1.0,
+            )
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=20)
+    parser.add_argument("--large-mb", type=int, default=10)
+    parser.add_argument("--skip-s3", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("rclone") is None:
+        sys.exit("rclone is not installed: apt-get install rclone")
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as directory:
+        scratch = Path(directory)
+        (scratch / "bench_sync_settings.py").write_text(SETTINGS)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench_sync_settings",
+            "PYTHONPATH": os.pathsep.join([str(scratch), os.getcwd()]),
+            "RCLONE_CONFIG": str(scratch / "no-rclone.conf"),
+        }
+        rows = local_rows(scratch, args.runs, env, args)
+        if not args.skip_s3:
+            rows += s3_rows(scratch, args.runs, env)
+        met = print_rows("storage_sync vs rclone (whole-process wall time, medians)", rows)
+    print("\nall targets met" if met else "\nSOME TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""System checks: every mistake in ``settings.STORAGE_MOUNTS`` is a ``manage.py check`` error.
+
+The core reports configuration problems with a stable ``code``; each code has
+its own check ID here (:data:`CHECK_IDS`), and the Django layer adds IDs for its
+own mount options and for storages naming a mount that does not exist. The IDs
+are documented in docs/django.md; they never change meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+from django.db.models import FileField
+from django.utils.module_loading import import_string
+
+from . import conf
+from .core import ConfigProblem, StorageConfigError, StorageManager
+from .core.config import load_mount_configs
+
+__all__ = [
+    "CHECK_IDS",
+    "DJANGO_OPTION_ID",
+    "SERVING_ID",
+    "UNKNOWN_MOUNT_ID",
+    "check_mount_references",
+    "check_storage_mounts",
+]
+
+_PREFIX = "genro_storage_django."
+
+#: The core's problem codes and their check IDs.
+CHECK_IDS: dict[str, str] = {
+    "unknown_type": _PREFIX + "E001",
+    "unknown_key": _PREFIX + "E002",
+    "missing_key": _PREFIX + "E003",
+    "not_absolute": _PREFIX + "E004",
+    "duplicate_name": _PREFIX + "E005",
+    "unknown_parent": _PREFIX + "E006",
+    "missing_extra": _PREFIX + "E007",
+    "invalid_value": _PREFIX + "E008",
+}
+#: An invalid serving option (serve, serve_permission, cache_control, offload, offload_prefix).
+SERVING_ID = _PREFIX + "E009"
+#: A MountStorage (in STORAGES or on a model field) names a mount that does not exist.
+UNKNOWN_MOUNT_ID = _PREFIX + "E010"
+#: An invalid value of another Django-layer option (file_overwrite).
+DJANGO_OPTION_ID = CHECK_IDS["invalid_value"]
+
+_DOTTED = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$")
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_SETTING = f"settings.{conf.SETTING_NAME}"
+
+
+def check_storage_mounts(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Every problem of ``settings.STORAGE_MOUNTS``, one error per problem."""
+    mounts = conf.mounts_setting()
+    checker = StorageManager(extra_keys=conf.DJANGO_MOUNT_KEYS)
+    messages: list[CheckMessage] = [_from_problem(p) for p in checker.check(mounts)]
+    try:
+        configs = load_mount_configs(mounts)
+    except StorageConfigError:
+        return messages  # already reported by the core's check
+    for config in configs:
+        messages.extend(_django_options(config))
+    return messages
+
+
+def check_mount_references(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Storages in ``settings.STORAGES`` and model fields must name configured mounts."""
+    from .storage import MountStorage
+
+    try:
+        names = {config.get("name") for config in load_mount_configs(conf.mounts_setting())}
+    except StorageConfigError:
+        return []  # the mounts check reports it
+    messages: list[CheckMessage] = []
+    storages = getattr(settings, "STORAGES", {}) or {}
+    for alias, spec in storages.items():
+        if not isinstance(spec, Mapping) or not _is_mount_storage(spec.get("BACKEND")):
+            continue
+        options = spec.get("OPTIONS") or {}
+        wanted = options.get("mount") if isinstance(options, Mapping) else None
+        if wanted not in names:
+            messages.append(
+                Error(
+                    f"STORAGES[{alias!r}] uses mount {wanted!r}, which is not in {_SETTING}",
+                    hint=_known(names),
+                    obj=f"settings.STORAGES[{alias!r}]",
+                    id=UNKNOWN_MOUNT_ID,
+                )
+            )
+    for model in _models(app_configs):
+        for field in model._meta.get_fields():
+            storage = getattr(field, "storage", None)
+            if (
+                isinstance(field, FileField)
+                and isinstance(storage, MountStorage)
+                and storage.mount_name not in names
+            ):
+                messages.append(
+                    Error(
+                        f"field stores its files in mount {storage.mount_name!r}, which is "
+                        f"not in {_SETTING}",
+                        hint=_known(names),
+                        obj=field,
+                        id=UNKNOWN_MOUNT_ID,
+                    )
+                )
+    return messages
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _from_problem(problem: ConfigProblem) -> Error:
+    return Error(
+        problem.message,
+        hint=problem.hint,
+        obj=_obj(problem.mount),
+        id=CHECK_IDS.get(problem.code, CHECK_IDS["invalid_value"]),
+    )
+
+
+def _obj(mount: object) -> str:
+    return f"{_SETTING}[{mount!r}]" if isinstance(mount, str) and mount != "?" else _SETTING
+
+
+def _django_options(config: Mapping[str, Any]) -> list[CheckMessage]:
+    """The values of the Django-layer keys of one mount (their presence is the core's)."""
+    name = config.get("name")
+    found: list[tuple[str, str, str]] = []  # (check id, key, what is wrong)
+
+    def bad(key: str, why: str, check_id: str = SERVING_ID) -> None:
+        found.append((check_id, key, why))
+
+    if "file_overwrite" in config and not isinstance(config["file_overwrite"], bool):
+        bad("file_overwrite", "must be True or False", DJANGO_OPTION_ID)
+    if "serve" in config and config["serve"] not in conf.SERVE_MODES:
+        bad("serve", "must be one of " + ", ".join(repr(m) for m in conf.SERVE_MODES))
+    permission = config.get("serve_permission")
+    if permission is not None and not (isinstance(permission, str) and _DOTTED.match(permission)):
+        bad(
+            "serve_permission",
+            "must be a dotted string: a permission ('app_label.codename') "
+            "or the import path of a callable",
+        )
+    cache_control = config.get("cache_control")
+    if cache_control is not None and not (
+        isinstance(cache_control, str)
+        and cache_control
+        and not _HEADER_UNSAFE.search(cache_control)
+    ):
+        bad("cache_control", "must be a Cache-Control header value (a non-empty single line)")
+    offload = config.get("offload")
+    if offload not in (None, False, *conf.OFFLOAD_MODES):
+        bad("offload", "must be False or one of " + ", ".join(repr(m) for m in conf.OFFLOAD_MODES))
+    prefix = config.get("offload_prefix")
+    if prefix is not None and not (
+        isinstance(prefix, str) and prefix.startswith("/") and not _HEADER_UNSAFE.search(prefix)
+    ):
+        bad("offload_prefix", "must be a URL path starting with '/'")
+    if offload == "x-accel-redirect" and not prefix:
+        bad("offload", "'x-accel-redirect' needs offload_prefix (nginx's internal location)")
+    return [
+        Error(
+            f"mount {name!r}: {key} {why} (got {config[key]!r})",
+            obj=_obj(name),
+            id=check_id,
+        )
+        for check_id, key, why in found
+    ]
+
+
+def _is_mount_storage(backend: object) -> bool:
+    from .storage import MountStorage
+
+    if isinstance(backend, str):
+        try:
+            backend = import_string(backend)
+        except ImportError:
+            return False  # Django's own check of STORAGES reports it
+    return isinstance(backend, type) and issubclass(backend, MountStorage)
+
+
+def _known(names: Iterable[object]) -> str:
+    listed = sorted(str(name) for name in names if isinstance(name, str))
+    return "configured mounts: " + (", ".join(listed) if listed else "none")
+
+
+def _models(app_configs: Sequence[AppConfig] | None) -> Iterable[Any]:
+    if app_configs is None:
+        return apps.get_models()
+    return [model for config in app_configs for model in config.get_models()]

@@ -1,0 +1,1 @@
+"""Management commands of genro_storage_django."""

@@ -1,0 +1,1 @@
+"""storage_copy, storage_sync, storage_ls."""

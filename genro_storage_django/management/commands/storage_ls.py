@@ -1,0 +1,63 @@
+"""``manage.py storage_ls mount:path``: list a mount directory (``-l`` sizes and times)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ...core import StatResult, StorageError, StorageNode
+from ..transfer_command import resolve_node
+
+
+class Command(BaseCommand):
+    help = "List a file or directory of a mount: mount:path (mount: for the root)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="mount:path")
+        parser.add_argument("-l", "--long", action="store_true", help="show sizes and times")
+        parser.add_argument(
+            "-R", "--recursive", action="store_true", help="list sub-directories too"
+        )
+        parser.add_argument("--json", action="store_true", help="one JSON array of entries")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        node = resolve_node(options["path"])
+        try:
+            entries = list(self._entries(node, options["recursive"]))
+        except StorageError as exc:
+            raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps([_as_dict(n, s) for n, s in entries]))
+            return
+        for entry_node, stat in entries:
+            name = entry_node.fullpath + ("/" if stat.is_dir else "")
+            if options["long"]:
+                self.stdout.write(f"{stat.size:>14}  {_when(stat) or '-':<25}  {name}")
+            else:
+                self.stdout.write(name)
+
+    def _entries(
+        self, node: StorageNode, recursive: bool
+    ) -> Iterator[tuple[StorageNode, StatResult]]:
+        stat = node.stat()
+        if not stat.is_dir:
+            yield node, stat
+            return
+        for child, child_stat in node.scandir():
+            yield child, child_stat
+            if recursive and child_stat.is_dir:
+                yield from self._entries(child, recursive)
+
+
+def _when(stat: StatResult) -> str | None:
+    if stat.mtime is None:
+        return None
+    return datetime.fromtimestamp(stat.mtime, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _as_dict(node: StorageNode, stat: StatResult) -> dict[str, Any]:
+    return {"path": node.fullpath, "kind": stat.kind, "size": stat.size, "mtime": _when(stat)}

@@ -1,0 +1,180 @@
+"""What storage_copy and storage_sync share: arguments, running a sync, reporting it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ..conf import get_manager
+from ..core import StorageError, StorageNode, SyncReport, sync
+from .progress import ProgressLine, human_bytes
+
+__all__ = ["TransferCommand", "resolve_node"]
+
+
+def resolve_node(argument: str) -> StorageNode:
+    """A node from a ``mount:path`` command-line argument, or a CommandError saying why."""
+    if ":" not in argument:
+        raise CommandError(f"{argument!r}: write mount:path (for example uploads:reports)")
+    try:
+        return get_manager().node(argument)
+    except (StorageError, ValueError) as exc:
+        raise CommandError(f"{argument}: {exc}") from None
+
+
+class TransferCommand(BaseCommand):
+    """A command that makes DST match SRC; subclasses say whether it may delete."""
+
+    deletes = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", help="mount:path of a file or directory")
+        parser.add_argument(
+            "destination",
+            help="mount:path: the target file for a file source, the target directory otherwise",
+        )
+        compare = parser.add_mutually_exclusive_group()
+        compare.add_argument(
+            "--checksum", action="store_true", help="compare MD5s (computed only when sizes match)"
+        )
+        compare.add_argument("--size-only", action="store_true", help="compare sizes only")
+        parser.add_argument(
+            "--update", action="store_true", help="skip files whose destination is newer"
+        )
+        parser.add_argument(
+            "--ignore-existing",
+            action="store_true",
+            help="skip every file that exists at the destination",
+        )
+        parser.add_argument(
+            "-n", "--dry-run", action="store_true", help="change nothing; print what would be done"
+        )
+        parser.add_argument(
+            "--include",
+            action="append",
+            default=[],
+            metavar="GLOB",
+            help="only files matching GLOB (repeatable)",
+        )
+        parser.add_argument(
+            "--exclude",
+            action="append",
+            default=[],
+            metavar="GLOB",
+            help="leave out files matching GLOB (repeatable)",
+        )
+        parser.add_argument(
+            "--transfers", type=int, default=4, metavar="N", help="concurrent transfers (default 4)"
+        )
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="no progress line (it is off anyway when not on a terminal)",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print a JSON summary as the last line of output"
+        )
+        if self.deletes:
+            self.add_delete_arguments(parser)
+
+    def add_delete_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--delete",
+            action="store_true",
+            help="delete destination files absent from the source (after copying)",
+        )
+        parser.add_argument(
+            "--max-delete",
+            type=int,
+            default=None,
+            metavar="N",
+            help="delete at most N files; past that stop and fail",
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="allow --delete even when the source is empty"
+        )
+        parser.add_argument(
+            "--noinput",
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="do not ask before deleting",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["transfers"] < 1:
+            raise CommandError("--transfers must be at least 1")
+        source = resolve_node(options["source"])
+        destination = resolve_node(options["destination"])
+        progress = None
+        if not options["no_progress"] and not options["json"] and sys.stderr.isatty():
+            progress = ProgressLine(sys.stderr)
+        delete = self.deletes and options["delete"]
+        try:
+            report = sync(
+                source,
+                destination,
+                compare="checksum"
+                if options["checksum"]
+                else "size-only"
+                if options["size_only"]
+                else "size-mtime",
+                update=options["update"],
+                ignore_existing=options["ignore_existing"],
+                delete=delete,
+                max_delete=options.get("max_delete"),
+                allow_empty_source=options.get("force", False),
+                include=options["include"],
+                exclude=options["exclude"],
+                dry_run=options["dry_run"],
+                transfers=options["transfers"],
+                progress=progress,
+                confirm_delete=self._confirmer(options) if delete else None,
+            )
+        except StorageError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            if progress is not None:
+                progress.finish()
+        self.report(report, options)
+        if not report.ok:
+            raise CommandError(f"{len(report.errors)} error(s); see above")
+
+    def _confirmer(self, options: dict[str, Any]) -> Any:
+        if not options.get("interactive", True) or options["dry_run"]:
+            return None
+
+        def confirm(nodes: list[StorageNode]) -> bool:
+            try:
+                answer = input(f"Delete {len(nodes)} file(s) from the destination? [y/N] ")
+            except EOFError:
+                return False
+            return answer.strip().lower() in ("y", "yes")
+
+        return confirm
+
+    def report(self, report: SyncReport, options: dict[str, Any]) -> None:
+        verbosity = options["verbosity"]
+        would = "would " if report.dry_run else ""
+        if verbosity >= 2 or report.dry_run:
+            for path in report.copied:
+                self.stdout.write(f"{would}copy {path}")
+            for path in report.deleted:
+                self.stdout.write(f"{would}delete {path}")
+        if verbosity >= 3:
+            for path, reason in report.skipped:
+                self.stdout.write(f"skip {path}: {reason}")
+        for path, message in report.errors:
+            self.stderr.write(f"error {path}: {message}")
+        if verbosity >= 1 and not options["json"]:
+            self.stdout.write(
+                f"{would}copied {len(report.copied)} ({human_bytes(report.bytes)}), "
+                f"skipped {len(report.skipped)}, {would}deleted {len(report.deleted)}, "
+                f"errors {len(report.errors)} in {report.seconds:.2f}s"
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict()))

@@ -1,0 +1,1 @@
+"""Template tags of genro_storage_django: {% load genro_storage %}."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("upload/", views.upload, name="upload"),
+    path("documents/<int:pk>/file", views.download, name="download"),
+]
