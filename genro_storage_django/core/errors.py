@@ -8,6 +8,9 @@ backend's internal location, which may hold a bucket prefix or a disk path.
 
 from __future__ import annotations
 
+import errno
+from typing import NoReturn
+
 from django.core.exceptions import SuspiciousFileOperation
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "StoragePermissionError",
     "TransferError",
     "UnsafePathError",
+    "raise_as_storage_error",
 ]
 
 
@@ -76,3 +80,28 @@ class StorageIsADirectoryError(StorageError, IsADirectoryError):
 
 class StorageNotADirectoryError(StorageError, NotADirectoryError):
     """A directory operation met a file."""
+
+
+_BUILTIN_TO_STORAGE: tuple[tuple[type[OSError], type[StorageError], str], ...] = (
+    (FileNotFoundError, StorageNotFoundError, "no such file or directory"),
+    (FileExistsError, StorageExistsError, "it already exists"),
+    (PermissionError, StoragePermissionError, "permission denied by the backend"),
+    (IsADirectoryError, StorageIsADirectoryError, "it is a directory"),
+    (NotADirectoryError, StorageNotADirectoryError, "not a directory"),
+)
+
+
+def raise_as_storage_error(exc: BaseException, where: str) -> NoReturn:
+    """Re-raise a backend's builtin error as the matching storage error, with ``where``.
+
+    Storage errors pass through unchanged; anything that is not an OSError is not
+    the backend's to translate and propagates as it is.
+    """
+    if isinstance(exc, StorageError) or not isinstance(exc, OSError):
+        raise exc
+    for builtin, mapped, why in _BUILTIN_TO_STORAGE:
+        if isinstance(exc, builtin):
+            raise mapped(f"{where}: {why}") from exc
+    if exc.errno == errno.ENOTEMPTY:
+        raise DirectoryNotEmptyError(f"{where}: directory not empty (use recursive=True)") from exc
+    raise StorageError(f"{where}: {exc.strerror or type(exc).__name__}") from exc

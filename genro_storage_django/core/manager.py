@@ -20,7 +20,7 @@ from .config import (
     permissions_of,
 )
 from .errors import StorageConfigError, StorageNotFoundError
-from .node import StorageNode
+from .node import StorageNode, UrlSigner
 from .paths import is_valid_mount_name, join, normalize, split_fullpath
 
 __all__ = ["Mount", "StorageManager", "validate_mounts"]
@@ -50,6 +50,8 @@ class StorageManager:
         self._mounts: dict[str, Mount] = {}
         self._extra_keys = frozenset(extra_keys)
         self._lock = threading.RLock()
+        #: Makes ``node.signed_url()``; None (the default) leaves it unavailable.
+        self.url_signer: UrlSigner | None = None
         if mounts is not None:
             self.configure(mounts)
 

@@ -16,21 +16,36 @@ import posixpath
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 from . import errors
 from .backends.base import AtomicWriter, Backend, StatResult
+from .errors import raise_as_storage_error
 from .globbing import compile_glob
+from .modes import TextWriter, parse_mode
 from .paths import join
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
     from .transfer import TransferReport
 
-__all__ = ["StorageNode"]
+__all__ = ["StorageNode", "UrlSigner"]
 
 CHUNK_SIZE = 1 << 20
 _ROOT_STAT = StatResult(name="", kind="directory")
+
+
+class UrlSigner(Protocol):
+    """``StorageManager.url_signer``: makes the URLs of :meth:`StorageNode.signed_url`."""
+
+    def __call__(
+        self,
+        node: StorageNode,
+        *,
+        expires_in: int | None,
+        download: bool,
+        filename: str | None,
+    ) -> str | None: ...
 
 
 class StorageNode:
@@ -185,7 +200,7 @@ class StorageNode:
         A write is published when the file is closed; leaving a ``with`` block
         through an exception discards it and leaves the previous content in place.
         """
-        kind, binary = _parse_mode(mode)
+        kind, binary = parse_mode(mode)
         if kind == "r":
             try:
                 reader = self._mount.backend.open_read(self._loc())
@@ -199,7 +214,7 @@ class StorageNode:
         writer = self._open_writer(exclusive=kind == "x", append=kind == "a")
         if binary:
             return writer  # type: ignore[return-value]
-        return _TextWriter(
+        return TextWriter(
             writer,  # type: ignore[arg-type]
             encoding=encoding or "utf-8",
             errors=errors,
@@ -415,6 +430,33 @@ class StorageNode:
         """A URL for the file: ``base_url`` + path, presigned on cloud mounts, else None."""
         return self._mount.backend.url(self._loc(), self._path, expires_in)
 
+    def signed_url(
+        self,
+        expires_in: int | None = None,
+        *,
+        download: bool = False,
+        filename: str | None = None,
+    ) -> str:
+        """A URL that lets whoever holds it fetch the file until it expires.
+
+        The core signs nothing itself: it asks the manager's ``url_signer``. The
+        Django app installs one on the manager of ``STORAGE_MOUNTS`` (a signed URL of
+        its file view, see docs/serving.md). Raises :class:`StorageError` when there
+        is no signer or the signer cannot make a URL (a mount that is not served).
+        """
+        signer = self._manager.url_signer
+        if signer is None:
+            raise errors.StorageError(
+                f"cannot sign a URL for {self.fullpath}: this manager has no url_signer "
+                "(the Django app installs one on the manager of settings.STORAGE_MOUNTS)"
+            )
+        url = signer(self, expires_in=expires_in, download=download, filename=filename)
+        if url is None:
+            raise errors.StorageError(
+                f"cannot sign a URL for {self.fullpath}: mount {self.mount_name!r} is not served"
+            )
+        return url
+
     # -- errors ------------------------------------------------------------------
     def _require(self, action: str) -> None:
         permissions = self._mount.permissions
@@ -427,50 +469,4 @@ class StorageNode:
 
     def _fail(self, exc: BaseException, action: str) -> NoReturn:
         """Re-raise a backend exception as a storage error naming ``mount:path``."""
-        if isinstance(exc, errors.StorageError):
-            raise exc
-        where = f"cannot {action} {self.fullpath}"
-        mapped: type[errors.StorageError]
-        if isinstance(exc, FileNotFoundError):
-            mapped, why = errors.StorageNotFoundError, "no such file or directory"
-        elif isinstance(exc, FileExistsError):
-            mapped, why = errors.StorageExistsError, "it already exists"
-        elif isinstance(exc, PermissionError):
-            mapped, why = errors.StoragePermissionError, "permission denied by the backend"
-        elif isinstance(exc, IsADirectoryError):
-            mapped, why = errors.StorageIsADirectoryError, "it is a directory"
-        elif isinstance(exc, NotADirectoryError):
-            mapped, why = errors.StorageNotADirectoryError, "not a directory"
-        elif isinstance(exc, OSError) and exc.errno == errno.ENOTEMPTY:
-            mapped, why = errors.DirectoryNotEmptyError, "directory not empty (use recursive=True)"
-        elif isinstance(exc, OSError):
-            mapped, why = errors.StorageError, exc.strerror or type(exc).__name__
-        else:
-            raise exc
-        raise mapped(f"{where}: {why}") from exc
-
-
-class _TextWriter(io.TextIOWrapper):
-    """Text layer over an atomic writer that discards, not publishes, on an exception."""
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-            return
-        raw = self.detach()
-        raw.abort()  # type: ignore[attr-defined]
-
-
-def _parse_mode(mode: str) -> tuple[str, bool]:
-    kinds = set(mode) & set("rwxa")
-    if (
-        len(kinds) != 1
-        or set(mode) - set("rwxabt")
-        or ("b" in mode and "t" in mode)
-        or (len(mode) != len(set(mode)))
-    ):
-        raise ValueError(
-            f"unsupported mode {mode!r}: use r, w, x or a, optionally with b "
-            "(read-write '+' modes are not available on object stores)"
-        )
-    return kinds.pop(), "b" in mode
+        raise_as_storage_error(exc, f"cannot {action} {self.fullpath}")

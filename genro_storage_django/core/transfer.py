@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import threading
 import time
@@ -24,6 +23,8 @@ from .backends.base import StatResult
 from .errors import StorageError, StorageNotFoundError, TransferError
 from .globbing import compile_filters
 from .node import CHUNK_SIZE
+from .reports import FileTransfer, TransferCallback, TransferReport, as_callback
+from .skips import SkipFunction, SkipStrategy, skip_reason
 
 if TYPE_CHECKING:
     from .node import StorageNode
@@ -37,68 +38,6 @@ __all__ = [
     "move",
     "transfer_files",
 ]
-
-SkipFunction = Callable[["StorageNode", "StorageNode"], "bool | str"]
-
-
-class SkipStrategy(str, enum.Enum):
-    """When an existing destination file is left alone."""
-
-    NEVER = "never"  # always copy
-    EXISTS = "exists"  # skip when the destination exists
-    SIZE = "size"  # skip when the sizes match
-    MTIME = "mtime"  # skip when the destination is at least as new as the source
-    HASH = "hash"  # skip when the MD5s match (computed only when sizes match)
-    CUSTOM = "custom"  # ask skip_fn(source, destination)
-
-
-class TransferCallback:
-    """Progress hooks; subclass and override what you need (all default to no-ops)."""
-
-    def on_start(self, total_files: int, total_bytes: int) -> None: ...
-
-    def on_file_start(self, source: StorageNode, destination: StorageNode, size: int) -> None: ...
-
-    def on_bytes(self, count: int) -> None: ...
-
-    def on_file_done(
-        self, source: StorageNode, destination: StorageNode, outcome: str, detail: str = ""
-    ) -> None:
-        """``outcome`` is ``copied``, ``skipped`` (detail: the reason) or ``failed``."""
-
-
-@dataclass
-class TransferReport:
-    """What a copy or move did, file by file."""
-
-    source: StorageNode
-    destination: StorageNode
-    copied: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    bytes: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def raise_for_errors(self) -> None:
-        if self.errors:
-            path, message = self.errors[0]
-            more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-            raise TransferError(f"{path}: {message}{more}")
-
-
-@dataclass(frozen=True)
-class FileTransfer:
-    """One planned file copy: the source with its stat, the target with its (if any)."""
-
-    source: StorageNode
-    source_stat: StatResult
-    target: StorageNode
-    target_stat: StatResult | None = None
 
 
 @dataclass
@@ -213,7 +152,7 @@ def _make_plan(
         skip_fn=skip_fn,
         accept=compile_filters(include, exclude),
         node_filter=node_filter,
-        callback=_as_callback(progress),
+        callback=as_callback(progress),
         on_file=on_file,
         on_skip=on_skip,
         workers=workers,
@@ -350,7 +289,7 @@ def _transfer_one(
     delete_source: bool,
 ) -> None:
     try:
-        reason = _skip_reason(source, source_stat, target, target_stat, plan)
+        reason = skip_reason(source, source_stat, target, target_stat, plan.skip, plan.skip_fn)
         if reason is not None:
             with plan.lock:
                 report.skipped.append((source.fullpath, reason))
@@ -377,47 +316,6 @@ def _transfer_one(
     plan.callback.on_file_done(source, target, "copied")
     if plan.on_file is not None:
         plan.on_file(source, target)
-
-
-def _skip_reason(
-    source: StorageNode,
-    source_stat: StatResult,
-    target: StorageNode,
-    target_stat: StatResult | None,
-    plan: _Plan,
-) -> str | None:
-    strategy = plan.skip
-    if strategy is SkipStrategy.NEVER:
-        return None
-    if strategy is SkipStrategy.CUSTOM:
-        assert plan.skip_fn is not None
-        verdict = plan.skip_fn(source, target)
-        if isinstance(verdict, str):
-            return verdict or None
-        return "custom" if verdict else None
-    if target_stat is None:
-        target_stat = target._stat_or_none()
-    if target_stat is None or not target_stat.is_file:
-        return None
-    if strategy is SkipStrategy.EXISTS:
-        return "exists"
-    if strategy is SkipStrategy.SIZE:
-        return "same size" if target_stat.size == source_stat.size else None
-    if strategy is SkipStrategy.MTIME:
-        newer = (
-            target_stat.mtime is not None
-            and source_stat.mtime is not None
-            and target_stat.mtime >= source_stat.mtime
-        )
-        return "destination not older" if newer else None
-    if target_stat.size != source_stat.size:
-        return None
-    same = _md5(source, source_stat) == _md5(target, target_stat)
-    return "same md5" if same else None
-
-
-def _md5(node: StorageNode, known: StatResult) -> str:
-    return known.md5 or node.md5hash()
 
 
 def _copy_file(
@@ -498,32 +396,3 @@ def _ensure_present(target: StorageNode, source_stat: StatResult) -> None:
         raise TransferError(f"{target.fullpath} is missing after the move") from None
     if landed.size != source_stat.size:
         raise TransferError(f"{target.fullpath} has size {landed.size} after the move")
-
-
-def _as_callback(progress: TransferCallback | Callable[[int, int], Any] | None) -> TransferCallback:
-    if progress is None:
-        return TransferCallback()
-    if isinstance(progress, TransferCallback):
-        return progress
-    return _CountingCallback(progress)
-
-
-class _CountingCallback(TransferCallback):
-    """Adapts a plain ``progress(files_done, files_total)`` callable."""
-
-    def __init__(self, progress: Callable[[int, int], Any]) -> None:
-        self._progress = progress
-        self._total = 0
-        self._done = 0
-        self._lock = threading.Lock()
-
-    def on_start(self, total_files: int, total_bytes: int) -> None:
-        self._total = total_files
-
-    def on_file_done(
-        self, source: StorageNode, destination: StorageNode, outcome: str, detail: str = ""
-    ) -> None:
-        with self._lock:
-            self._done += 1
-            done = self._done
-        self._progress(done, self._total)
