@@ -278,3 +278,26 @@ def test_killed_copy_leaves_no_partial_file(tmp_path: Path) -> None:
         assert (tmp_path / "dst" / f"big{index}.bin").read_bytes() == (
             tmp_path / "src" / f"big{index}.bin"
         ).read_bytes()
+
+
+def test_progress_line_draws_files_bytes_and_rate() -> None:
+    from genro_storage_django.management.progress import ProgressLine, human_bytes
+
+    stream = io.StringIO()
+    line = ProgressLine(stream, interval=0)
+    manager = get_manager()
+    source, target = manager.node("scratch:a"), manager.node("scratch:b")
+    line.on_start(2, 3 * 1024 * 1024)
+    line.on_bytes(1024 * 1024)
+    line.on_file_done(source, target, "copied")
+    line.finish()
+    drawn = stream.getvalue()
+    assert "\rfiles 0/2  0 B/3.0 MB" in drawn
+    assert "files 1/2  1.0 MB/3.0 MB" in drawn
+    assert drawn.endswith("\n")
+    assert [human_bytes(v) for v in (5, 2048, 5 * 2**30, 3 * 2**50)] == [
+        "5 B",
+        "2.0 KB",
+        "5.0 GB",
+        "3072.0 TB",
+    ]
