@@ -284,11 +284,16 @@ def test_get_available_name_with_overwrite_keeps_the_name(
 # -- urls and nodes ---------------------------------------------------------------------------
 
 
-def test_url(uploads: MountStorage, kind: str) -> None:
+def test_url(uploads: MountStorage, kind: str, settings: SettingsWrapper) -> None:
     name = uploads.save("img/photo 1.jpg", ContentFile(b"x"))
     if kind == "local":
         assert uploads.url(name) == "/media/img/photo%201.jpg"
     elif kind == "memory":
+        # No URL of its own: the file view's, signed (the default serving policy).
+        url = uploads.url(name)
+        assert url.startswith("/files/uploads/img/photo%201.jpg?")
+        assert "sig=" in url
+        settings.ROOT_URLCONF = "django.contrib.staticfiles.urls"  # no file view
         with pytest.raises(ValueError, match="gives no URLs"):
             uploads.url(name)
     else:
@@ -304,13 +309,14 @@ def test_url_builder_extension_point(uploads: MountStorage) -> None:
         seen.append(node)
         return f"/files/{node.mount_name}/{node.path}" if node.path.endswith(".pdf") else None
 
+    installed = MountStorage.url_builder
     set_url_builder(builder)
     try:
         assert uploads.url("doc.pdf") == "/files/uploads/doc.pdf"
         with contextlib.suppress(ValueError):  # memory mounts have no URL of their own
             assert uploads.url("image.png") != "/files/uploads/image.png"
     finally:
-        set_url_builder(None)
+        set_url_builder(installed)
     assert [node.path for node in seen] == ["doc.pdf", "image.png"]
 
 

@@ -290,7 +290,13 @@ class StorageNode:
         except Exception as exc:
             self._fail(exc, "list")
         for entry in sorted(entries, key=lambda e: e.name):
-            yield StorageNode(self._manager, self._mount, join(self._path, entry.name)), entry
+            yield self._listed(join(self._path, entry.name)), entry
+
+    def _listed(self, path: str) -> StorageNode:
+        """A node for a path the backend's listing returned: its location needs no check."""
+        node = StorageNode(self._manager, self._mount, path)
+        node._location = self._mount.backend.listed_location(path)
+        return node
 
     def iterdir(self) -> Iterator[StorageNode]:
         for child, _entry in self.scandir():
@@ -321,7 +327,7 @@ class StorageNode:
         except Exception as exc:
             self._fail(exc, "list")
         for path, entry in found:
-            yield StorageNode(self._manager, self._mount, path), entry
+            yield self._listed(path), entry
 
     def glob(self, pattern: str) -> list[StorageNode]:
         """Files and directories below this node matching ``pattern`` (``**`` aware)."""

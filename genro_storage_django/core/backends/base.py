@@ -146,6 +146,11 @@ class Backend(ABC):
     def locate(self, path: str) -> str:
         """The backend location of a normalised path; raise UnsafePathError on escape."""
 
+    def listed_location(self, path: str) -> str | None:
+        """The location of a path this backend's own listing returned, if it can say
+        without another safety check (None: the node calls :meth:`locate`)."""
+        return None
+
     @abstractmethod
     def relative(self, location: str) -> str:
         """The inverse of :meth:`locate`: mount-relative path of a backend location."""

@@ -13,9 +13,9 @@ import contextlib
 import errno
 import functools
 import os
+import secrets
 import shutil
 import stat as stat_module
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["LocalBackend"]
 
 _COPY_CHUNK = 1 << 20
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 class LocalBackend(Backend):
@@ -41,11 +42,8 @@ class LocalBackend(Backend):
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
-        self.root = os.path.realpath(options["path"])
+        self.root: str = os.path.realpath(options["path"])
         self.base_url: str | None = options.get("base_url")
-        umask = os.umask(0)
-        os.umask(umask)
-        self._file_mode = 0o666 & ~umask
 
     @functools.cached_property
     def fs(self) -> Any:
@@ -70,15 +68,38 @@ class LocalBackend(Backend):
 
     # -- locations ---------------------------------------------------------------
     def locate(self, path: str) -> str:
-        location = os.path.join(self.root, path) if path else self.root
-        if self._escapes(location):
+        if not path:
+            return self.root
+        location = self.root + os.sep + path
+        if self._crosses_symlink(path) and self._escapes(location):
             raise UnsafePathError(
                 f"{self.mount_name}:{path} resolves outside the mount root (symlink)"
             )
         return location
 
+    def listed_location(self, path: str) -> str:
+        # Listings skip symlinks that escape: what they return is safe as it is.
+        return self.root + os.sep + path if path else self.root
+
     def relative(self, location: str) -> str:
         return location[len(self.root) + 1 :].replace(os.sep, "/")
+
+    def _crosses_symlink(self, path: str) -> bool:
+        """Whether an existing component below the root is a symlink.
+
+        Only then can the path lead elsewhere, so the full ``realpath`` check runs only
+        then: one ``lstat`` per existing component instead of a resolution per call.
+        """
+        current = self.root
+        for part in path.split("/"):
+            current = current + os.sep + part
+            try:
+                mode = os.lstat(current).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            if stat_module.S_ISLNK(mode):
+                return True
+        return False
 
     def _escapes(self, location: str) -> bool:
         real = os.path.realpath(location)
@@ -133,7 +154,7 @@ class LocalBackend(Backend):
             return stream.read()
 
     def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
-        return LocalAtomicWriter(location, self._file_mode, exclusive=exclusive)
+        return LocalAtomicWriter(location, exclusive=exclusive)
 
     # -- tree ----------------------------------------------------------------------
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
@@ -219,23 +240,39 @@ class LocalBackend(Backend):
 class LocalAtomicWriter(AtomicWriter):
     """Temporary sibling, fsync, ``os.replace``: readers see the old or the new file."""
 
-    def __init__(self, target: str, mode: int, *, exclusive: bool = False) -> None:
+    def __init__(self, target: str, *, exclusive: bool = False) -> None:
         directory, name = os.path.split(target)
-        os.makedirs(directory, exist_ok=True)
-        fd, self._temp = tempfile.mkstemp(prefix=f".{name}{TEMP_MARKER}", dir=directory)
+        temporary = os.path.join(directory, f".{name}{TEMP_MARKER}{secrets.token_hex(6)}")
+        try:
+            # Mode 0o666 lets the kernel apply the process's umask, as open() would.
+            fd = os.open(temporary, _CREATE_FLAGS, 0o666)
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            fd = os.open(temporary, _CREATE_FLAGS, 0o666)
+        self._temp = temporary
         self._file = os.fdopen(fd, "wb")
         # Armed only now: a failure above leaves nothing behind to abort.
         super().__init__()
         self._target = target
         self._exclusive = exclusive
-        os.fchmod(fd, mode)
 
     def write(self, data: Any) -> int:
         return self._file.write(data)
 
     def copy_from(self, source: str) -> None:
+        """Copy a local file's content in the kernel (sendfile) where it can."""
+        self._file.flush()
         with open(source, "rb") as stream:
-            shutil.copyfileobj(stream, self._file, _COPY_CHUNK)
+            offset = 0
+            try:
+                while sent := os.sendfile(
+                    self._file.fileno(), stream.fileno(), offset, _COPY_CHUNK
+                ):
+                    offset += sent
+            except OSError:
+                if offset:
+                    raise
+                shutil.copyfileobj(stream, self._file, _COPY_CHUNK)
 
     def _commit(self) -> None:
         self._file.flush()

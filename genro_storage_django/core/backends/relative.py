@@ -64,6 +64,9 @@ class RelativeBackend(Backend):
     def locate(self, path: str) -> str:
         return self.parent.locate(join(self.sub, path))
 
+    def listed_location(self, path: str) -> str | None:
+        return self.parent.listed_location(join(self.sub, path))
+
     def relative(self, location: str) -> str:
         return self._strip_sub(self.parent.relative(location))
 
