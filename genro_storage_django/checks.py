@@ -14,7 +14,7 @@ from typing import Any
 
 from django.apps import AppConfig, apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 from django.db.models import FileField
 from django.utils.module_loading import import_string
 
@@ -25,6 +25,7 @@ from .core.config import load_mount_configs
 __all__ = [
     "CHECK_IDS",
     "DJANGO_OPTION_ID",
+    "NO_AUTH_MIDDLEWARE_ID",
     "SERVING_ID",
     "UNKNOWN_MOUNT_ID",
     "check_mount_references",
@@ -48,6 +49,8 @@ CHECK_IDS: dict[str, str] = {
 SERVING_ID = _PREFIX + "E009"
 #: A MountStorage (in STORAGES or on a model field) names a mount that does not exist.
 UNKNOWN_MOUNT_ID = _PREFIX + "E010"
+#: A policy needs request.user but the authentication middleware is not installed.
+NO_AUTH_MIDDLEWARE_ID = _PREFIX + "W001"
 #: An invalid value of another Django-layer option (file_overwrite).
 DJANGO_OPTION_ID = CHECK_IDS["invalid_value"]
 
@@ -69,7 +72,28 @@ def check_storage_mounts(
         return messages  # already reported by the core's check
     for config in configs:
         messages.extend(_django_options(config))
-    return messages
+    return messages + _auth_middleware(configs)
+
+
+def _auth_middleware(configs: Iterable[Mapping[str, Any]]) -> list[CheckMessage]:
+    """``authenticated`` and permission checks read request.user, which needs the middleware."""
+    needing = [
+        str(config.get("name"))
+        for config in configs
+        if config.get("serve") == "authenticated" or config.get("serve_permission")
+    ]
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if not needing or "django.contrib.auth.middleware.AuthenticationMiddleware" in middleware:
+        return []
+    return [
+        Warning(
+            f"mount(s) {', '.join(needing)} serve files by user, but "
+            "AuthenticationMiddleware is not in MIDDLEWARE: every user counts as anonymous",
+            hint="add 'django.contrib.auth.middleware.AuthenticationMiddleware' to MIDDLEWARE",
+            obj=_SETTING,
+            id=NO_AUTH_MIDDLEWARE_ID,
+        )
+    ]
 
 
 def check_mount_references(

@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from .core import Mount, StorageConfigError, StorageManager
+from .core import Mount, StorageConfigError, StorageManager, StorageNode
 
 __all__ = [
     "DJANGO_MOUNT_KEYS",
@@ -97,8 +97,22 @@ def get_manager() -> StorageManager:
             raise ImproperlyConfigured(
                 f"settings.{SETTING_NAME} is invalid: {exc} (run 'manage.py check' for details)"
             ) from exc
+        manager.url_signer = _sign_url
         _cache.source, _cache.snapshot, _cache.manager = mounts, _snapshot(mounts), manager
         return manager
+
+
+def _sign_url(
+    node: StorageNode,
+    *,
+    expires_in: int | None,
+    download: bool,
+    filename: str | None,
+) -> str | None:
+    """``node.signed_url()`` on the manager of the setting: a signed URL of the file view."""
+    from .links import signed_file_url
+
+    return signed_file_url(node, expires_in=expires_in, download=download, filename=filename)
 
 
 def reset_manager() -> None:

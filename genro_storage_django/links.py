@@ -12,7 +12,7 @@ from .signing import make_query
 if TYPE_CHECKING:
     from .core import StorageNode
 
-__all__ = ["file_url", "node_url", "serving_url_available"]
+__all__ = ["file_url", "node_url", "serving_url_available", "signed_file_url"]
 
 URL_NAME = "genro_storage:file"
 
@@ -24,17 +24,45 @@ def file_url(
     download: bool = False,
     filename: str | None = None,
 ) -> str | None:
-    """The view's URL for ``node``, or None if its mount is not served (``"none"``)."""
+    """The view's URL for ``node``, or None if its mount is not served (``"none"``).
+
+    Signed on ``"signed"`` mounts. On ``"public"`` and ``"authenticated"`` mounts the
+    URL is plain (``?download=1`` for a download) unless it names a download
+    ``filename``: a name is only accepted when signed, so nobody can make a link
+    that saves a file under a name of their choosing (``report.pdf`` as ``setup.exe``).
+    """
     policy = node.mount.config.get("serve", "signed")
     if policy == "none":
         return None
-    base = reverse(URL_NAME, kwargs={"mount": node.mount_name, "path": node.path})
-    if policy == "signed":
-        query = make_query(
-            node.mount_name, node.path, expires_in=expires_in, download=download, filename=filename
-        )
-        return f"{base}?{query}"
+    if policy == "signed" or filename:
+        return signed_file_url(node, expires_in=expires_in, download=download, filename=filename)
+    base = _view_path(node)
     return f"{base}?{urlencode({'download': '1'})}" if download else base
+
+
+def signed_file_url(
+    node: StorageNode,
+    *,
+    expires_in: int | None = None,
+    download: bool = False,
+    filename: str | None = None,
+) -> str | None:
+    """A signed view URL for ``node`` whatever its policy (None on ``"none"`` mounts).
+
+    A valid signature lets its bearer in on ``"signed"`` and ``"authenticated"``
+    mounts (and is accepted on ``"public"`` ones) until it expires:
+    ``node.signed_url()`` makes these, to share a file with someone who has no login.
+    """
+    if node.mount.config.get("serve", "signed") == "none":
+        return None
+    query = make_query(
+        node.mount_name, node.path, expires_in=expires_in, download=download, filename=filename
+    )
+    return f"{_view_path(node)}?{query}"
+
+
+def _view_path(node: StorageNode) -> str:
+    return reverse(URL_NAME, kwargs={"mount": node.mount_name, "path": node.path})
 
 
 def node_url(
@@ -47,17 +75,20 @@ def node_url(
     """The URL a page should link to for ``node``: ``storage.url()`` and the tags use it.
 
     A mount with a ``serve`` option is reached through the file view (signed when
-    it says so); a mount without one uses its own URL (``base_url``, or a
-    presigned cloud URL, made without any network call), and falls back to the
-    view when it has none. Without the view in the URLconf, only the mount's own URL.
+    it says so). A mount without one uses its own URL (``base_url``, or a
+    presigned cloud URL, made without any network call), and the view (signed, the
+    default policy) when it has none or when a download is asked for: a mount's
+    own URL cannot carry a ``Content-Disposition``. Without the view in the
+    URLconf, and on ``"none"`` mounts, only the mount's own URL (None if it has none).
     """
-    if "serve" not in node.mount.config:
-        native = node.url(expires_in=expires_in)
-        if native is not None or not serving_url_available():
-            return native
-    elif not serving_url_available():
+    if not serving_url_available():
         return node.url(expires_in=expires_in)
-    return file_url(node, expires_in=expires_in, download=download, filename=filename)
+    if "serve" not in node.mount.config and not (download or filename):
+        native = node.url(expires_in=expires_in)
+        if native is not None:
+            return native
+    served = file_url(node, expires_in=expires_in, download=download, filename=filename)
+    return served if served is not None else node.url(expires_in=expires_in)
 
 
 def serving_url_available() -> bool:

@@ -7,10 +7,14 @@ the download options, so none of them can be changed without breaking it.
 Expiry times are rounded up to the next :data:`EXPIRY_STEP` seconds: every URL
 signed for the same file within that step is the same string, so browsers and
 CDNs can cache the file instead of seeing a new URL on each page view.
+
+Signatures are HMACs keyed by ``SECRET_KEY`` (salted for this use only); URLs
+signed with a key listed in ``SECRET_KEY_FALLBACKS`` stay valid while it is listed.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -72,7 +76,10 @@ def verify_query(
     params: dict[str, str] = {
         key: query[key] for key in ("exp", "download", "filename") if key in query
     }
-    if not constant_time_compare(given, _signature(mount, path, params)):
+    signer = _signer()
+    payload = _payload(mount, path, params)
+    keys = [signer.key, *signer.fallback_keys]
+    if not any(constant_time_compare(given, signer.signature(payload, key)) for key in keys):
         raise InvalidSignature("bad signature")
     try:
         expires = int(params.get("exp", ""))
@@ -83,8 +90,15 @@ def verify_query(
     return SignedQuery(download=params.get("download") == "1", filename=params.get("filename"))
 
 
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SALT)
+
+
+def _payload(mount: str, path: str, params: dict[str, str]) -> str:
+    # A JSON list, not a joined string: no field can borrow another's separator.
+    fields = [mount, path, *(params.get(key, "") for key in ("exp", "download", "filename"))]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
+
+
 def _signature(mount: str, path: str, params: dict[str, str]) -> str:
-    signed = "|".join(
-        [mount, path, params.get("exp", ""), params.get("download", ""), params.get("filename", "")]
-    )
-    return signing.Signer(salt=SALT).signature(signed)
+    return _signer().signature(_payload(mount, path, params))

@@ -4,34 +4,47 @@ Policies (``"serve"`` in a mount's configuration, default ``"signed"``):
 
 =================  ===========================================================
 ``public``         anyone
-``authenticated``  logged-in users; anyone else gets 404
-``signed``         a URL signed by this app (``node_url``, ``storage.url()``);
-                   a missing, tampered or expired signature gets 403
-``none``           never served: 404
+``authenticated``  logged-in users, or a valid signed URL; anyone else gets 404
+``signed``         a URL signed by this app (``storage.url()``, the tags,
+                   ``node.signed_url()``); a missing, tampered or expired
+                   signature gets 403
+``none``           never served, signed or not: 404
 =================  ===========================================================
 
-``"serve_permission"`` names a callable ``(request, node) -> bool`` that must
-also allow the request (404 otherwise). A file that is missing, a directory, an
-unknown mount or an unsafe path all answer 404, so a response never tells
-someone who may not see a file whether it exists.
+A signature is checked whenever the query carries one: a tampered or expired one
+gets 403 on every policy (never 404, so it does not depend on the file). A
+download name (``filename``) is only taken from a signed query.
+
+``"serve_permission"`` names a callable ``(request, node) -> bool`` or a Django
+permission (``"app_label.codename"``) that must also allow the request (404
+otherwise). A file that is missing, a directory, an unknown mount or an unsafe
+path all answer 404, so a response never tells someone who may not see a file
+whether it exists.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseForbidden
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponseBase,
+    HttpResponseForbidden,
+)
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from .conf import get_manager
-from .core import StorageError
+from .core import StorageError, StorageNode, normalize
 from .serving import ServeOptions, serve_node
 from .signing import InvalidSignature, verify_query
 
 if TYPE_CHECKING:
-    from .core import Mount, StorageNode
+    from .core import Mount
 
 __all__ = ["serve"]
 
@@ -43,18 +56,22 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         raise Http404("no such file")
     configured = manager.get_mount(mount)
     policy = configured.config.get("serve", "signed")
-    download = request.GET.get("download") == "1"
+    if policy not in ("public", "authenticated", "signed"):
+        raise Http404("no such file")  # "none", or a value the system check reports
+    # No query string (the common public case): no QueryDict to build.
+    query = request.GET if request.META.get("QUERY_STRING") else None
+    download = query is not None and query.get("download") == "1"
     filename: str | None = None
-    if policy == "signed":
+    if policy == "signed" or (query is not None and "sig" in query):
         try:
-            granted = verify_query(mount, path, request.GET.dict())
+            granted = verify_query(mount, path, query.dict() if query is not None else {})
         except InvalidSignature as exc:
-            return HttpResponseForbidden(f"invalid file URL: {exc}")
+            return HttpResponseForbidden(f"invalid file URL: {exc}", content_type="text/plain")
         download, filename = granted.download, granted.filename
-    elif policy == "none" or (policy == "authenticated" and not _logged_in(request)):
+    elif policy == "authenticated" and not _logged_in(request):
         raise Http404("no such file")
     try:
-        node = manager.node(mount, path)
+        node = StorageNode(manager, configured, normalize(path))
         if not _permitted(configured, request, node):
             raise Http404("no such file")
         stat = node.stat()
@@ -75,23 +92,54 @@ def _permitted(configured: Mount, request: HttpRequest, node: StorageNode) -> bo
     dotted = configured.config.get("serve_permission")
     if not dotted:
         return True
-    try:
-        check: Any = import_string(dotted)
-    except ImportError:
+    check = _permission_callable(dotted)
+    if check is None:
         user = getattr(request, "user", None)
         return bool(user is not None and user.has_perm(dotted))
     return bool(check(request, node))
 
 
+@functools.lru_cache(maxsize=64)
+def _permission_callable(dotted: str) -> Callable[[HttpRequest, StorageNode], Any] | None:
+    """The callable at ``dotted``; None for a permission name ("app_label.codename").
+
+    A two-part name that does not import is a permission. A longer one must import:
+    a typo in a callable's path raises (a server error that shows it) instead of
+    quietly refusing every request.
+    """
+    try:
+        found = import_string(dotted)
+    except ImportError:
+        if dotted.count(".") == 1:
+            return None
+        raise
+    if not callable(found):
+        raise ImproperlyConfigured(f"serve_permission {dotted!r} is not callable")
+    return cast("Callable[[HttpRequest, StorageNode], Any]", found)
+
+
+#: The options of requests without a download name, per (mount, download), kept with the
+#: Mount they were read from: a mount replaced at run time gets new ones.
+_plain_options: dict[tuple[str, bool], tuple[Mount, ServeOptions]] = {}
+
+
 def _options(configured: Mount, download: bool, filename: str | None) -> ServeOptions:
+    key = (configured.name, download)
+    if filename is None:
+        cached = _plain_options.get(key)
+        if cached is not None and cached[0] is configured:
+            return cached[1]
     config = configured.config
-    return ServeOptions(
+    options = ServeOptions(
         download=download or bool(filename),
         filename=filename,
-        cache_control=config.get("cache_control", _default_cache_control(config)),
+        cache_control=config.get("cache_control") or _default_cache_control(config),
         offload=config.get("offload") or None,
-        offload_prefix=config.get("offload_prefix", ""),
+        offload_prefix=config.get("offload_prefix") or "",
     )
+    if filename is None:
+        _plain_options[key] = (configured, options)
+    return options
 
 
 def _default_cache_control(config: Any) -> str:

@@ -178,3 +178,22 @@ def test_a_bad_config_is_a_check_error_not_an_import_traceback() -> None:
     assert "Traceback" not in result.stderr
     for check_id in ("E001", "E004", "E009"):
         assert f"genro_storage_django.{check_id}" in result.stderr
+
+
+def test_user_policies_without_auth_middleware_warn(settings: Settings) -> None:
+    from genro_storage_django.checks import check_storage_mounts
+
+    settings.MIDDLEWARE = []
+    settings.STORAGE_MOUNTS = {
+        "open": {"type": "memory", "serve": "public"},
+        "staff": {"type": "memory", "serve": "authenticated"},
+        "perm": {"type": "memory", "serve": "signed", "serve_permission": "app.view_doc"},
+    }
+    [warning] = check_storage_mounts()
+    assert warning.id == "genro_storage_django.W001"
+    assert "staff, perm" in warning.msg
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ]
+    assert check_storage_mounts() == []

@@ -146,6 +146,13 @@ class StorageNode:
         return self.fullpath
 
     # -- metadata ----------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """The backend's location of this path, checked to stay inside the mount (cached).
+
+        For layers above the core that call the backend directly (the file view)."""
+        return self._loc()
+
     def _loc(self) -> str:
         location = self._location
         if location is None:

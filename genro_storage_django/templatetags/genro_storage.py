@@ -24,7 +24,7 @@ from django.db.models.fields.files import FieldFile
 from ..conf import get_manager
 from ..core import StorageError, StorageNode
 from ..links import node_url
-from ..storage import node_for
+from ..storage import MountStorage, node_for
 
 register = template.Library()
 
@@ -53,6 +53,8 @@ def storage_url(
 ) -> str:
     if not target:
         return ""
+    if isinstance(target, FieldFile) and not isinstance(target.storage, MountStorage):
+        return str(target.url)  # a file of another storage: its own URL
     url = node_url(as_node(target), expires_in=expires, download=download, filename=filename)
     return url or ""
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("documents/<int:pk>/file", views.download, name="download"),
+    path("files/", include("genro_storage_django.urls")),
 ]

@@ -278,6 +278,12 @@ class FsspecBackend(Backend):
         os.utime(local, (when, when))
         return True
 
+    def async_source(self, location: str) -> tuple[Any, str] | None:
+        """(async filesystem, path) for reading without threads, when fsspec has one."""
+        if getattr(self.base_fs, "async_impl", False):
+            return self.base_fs, self.full_path(location)
+        return None
+
     def invalidate(self, location: str) -> None:
         cache = getattr(self.base_fs, "dircache", None)
         if cache is not None and not getattr(cache, "use_listings_cache", True):

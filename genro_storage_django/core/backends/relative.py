@@ -134,6 +134,10 @@ class RelativeBackend(Backend):
     def local_file(self, location: str) -> str | None:
         return self.parent.local_file(location)
 
+    def async_source(self, location: str) -> tuple[Any, str] | None:
+        source = getattr(self.parent, "async_source", None)
+        return source(location) if callable(source) else None
+
     def invalidate(self, location: str) -> None:
         self.parent.invalidate(location)
 
