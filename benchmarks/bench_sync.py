@@ -153,7 +153,8 @@ def s3_rows(scratch: Path, runs: int, env: dict[str, str]) -> list[Row]:
         )
         fs.mkdir("bench")
         env = {
-            **env,
+            # moto speaks plain HTTP: a CA bundle from the machine only makes rclone fail.
+            **{k: v for k, v in env.items() if k != "AWS_CA_BUNDLE"},
             "BENCH_SRC": str(source),
             "BENCH_DST": str(scratch / "unused"),
             "BENCH_S3": server.endpoint_url,

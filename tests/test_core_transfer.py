@@ -154,7 +154,7 @@ def test_skip_strategies(manager: StorageManager) -> None:
     assert source.copy_to(target, skip="hash").copied == ["mem:src/a.txt"]
     assert target.child("a.txt").read_bytes() == source.child("a.txt").read_bytes()
     # A newer source beats mtime.
-    time.sleep(0.01)
+    time.sleep(0.1)
     source.child("sub/b.pdf").write_bytes(b"newer")
     assert source.copy_to(target, skip="mtime").copied == ["mem:src/sub/b.pdf"]
     assert source.copy_to(target, skip="never").copied != []

@@ -15,6 +15,10 @@ __all__ = ["SkipFunction", "SkipStrategy", "skip_reason"]
 
 SkipFunction = Callable[["StorageNode", "StorageNode"], "bool | str"]
 
+#: Disk file times come from the kernel's coarse clock (one tick, a few ms, behind the
+#: precise one other backends use): within this slack two times count as the same.
+CLOCK_SLACK = 0.05
+
 
 class SkipStrategy(str, enum.Enum):
     """When an existing destination file is left alone."""
@@ -56,7 +60,7 @@ def skip_reason(
         newer = (
             target_stat.mtime is not None
             and source_stat.mtime is not None
-            and target_stat.mtime >= source_stat.mtime
+            and target_stat.mtime >= source_stat.mtime - CLOCK_SLACK
         )
         return "destination not older" if newer else None
     if target_stat.size != source_stat.size:

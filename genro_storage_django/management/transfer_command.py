@@ -142,7 +142,10 @@ class TransferCommand(BaseCommand):
                 progress.finish()
         self.report(report, options)
         if not report.ok:
-            raise CommandError(f"{len(report.errors)} error(s); see above")
+            first_path, first_message = report.errors[0]
+            raise CommandError(
+                f"{len(report.errors)} error(s), the first: {first_path}: {first_message}"
+            )
 
     def _confirmer(self, options: dict[str, Any]) -> Any:
         if not options.get("interactive", True) or options["dry_run"]:
@@ -171,9 +174,12 @@ class TransferCommand(BaseCommand):
         for path, message in report.errors:
             self.stderr.write(f"error {path}: {message}")
         if verbosity >= 1 and not options["json"]:
+            copied, deleted = (
+                ("would copy", "would delete") if report.dry_run else ("copied", "deleted")
+            )
             self.stdout.write(
-                f"{would}copied {len(report.copied)} ({human_bytes(report.bytes)}), "
-                f"skipped {len(report.skipped)}, {would}deleted {len(report.deleted)}, "
+                f"{copied} {len(report.copied)} ({human_bytes(report.bytes)}), "
+                f"skipped {len(report.skipped)}, {deleted} {len(report.deleted)}, "
                 f"errors {len(report.errors)} in {report.seconds:.2f}s"
             )
         if options["json"]:
