@@ -2,10 +2,15 @@
 # Sourced by scripts/test, scripts/demo (and so .ci/run): brings the work tree to a state where
 # the tests can run, from nothing or from a previous run.
 #   - .venv/       project virtualenv with `pip install -e ".[dev]"` (git-ignored)
-#   - .cache/node/ azurite@3.35.0 from npm, for the Azure tests (git-ignored)
+#   - .cache/node/ azurite@3.35.0 (the Azure tests) and playwright-core@1.64.1 (the browser
+#                  test of the example project) from npm (git-ignored); playwright-core never
+#                  downloads a browser: it drives Debian's chromium
+#   - chromium     only when a script calls _bootstrap_chromium (scripts/test does): Debian's
+#                  chromium + chromium-driver, installed with apt-get when missing and root
 # Idempotent and cheap when nothing changed: the pip step is skipped while the stamp in .venv
 # matches pyproject.toml, so a warm run takes about a second.
-# After sourcing: cwd is the repo root, VENV, VENV_BIN and AZURITE_BIN are exported.
+# After sourcing: cwd is the repo root; VENV, VENV_BIN, AZURITE_BIN and PLAYWRIGHT_CORE_DIR
+# are exported.
 set -euo pipefail
 
 # Work from the repo root whatever the caller's cwd: paths below are relative to it.
@@ -19,7 +24,9 @@ STAMP="$VENV/.bootstrap-stamp"
 AZURITE_PKG="azurite@3.35.0"
 NODE_PREFIX="$REPO_ROOT/.cache/node"
 export VENV VENV_BIN
+PLAYWRIGHT_PKG="playwright-core@1.64.1"
 export AZURITE_BIN="$NODE_PREFIX/node_modules/.bin/azurite-blob"
+export PLAYWRIGHT_CORE_DIR="$NODE_PREFIX/node_modules/playwright-core"
 
 _say() { printf '[bootstrap] %s\n' "$*" >&2; }
 
@@ -59,20 +66,49 @@ _bootstrap_venv() {
     echo "$want" >"$STAMP"
 }
 
-_bootstrap_azurite() {
-    [ -x "$AZURITE_BIN" ] && return 0
+_bootstrap_node_packages() {
+    local missing=()
+    [ -x "$AZURITE_BIN" ] || missing+=("$AZURITE_PKG")
+    [ -f "$PLAYWRIGHT_CORE_DIR/package.json" ] || missing+=("$PLAYWRIGHT_PKG")
+    [ "${#missing[@]}" -eq 0 ] && return 0
     if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-        _say "node and npm are needed for the Azure emulator (Azurite)."
+        _say "node and npm are needed for the Azure emulator (Azurite) and the browser test."
         _say "Install them (e.g. apt-get install nodejs npm; node 20 is known to work), then re-run."
         return 1
     fi
-    _say "installing $AZURITE_PKG into .cache/node"
+    _say "installing ${missing[*]} into .cache/node"
     mkdir -p "$NODE_PREFIX"
     # </dev/null: npm must never wait for input (CI has no stdin).
-    npm install --no-audit --no-fund --loglevel=error --prefix "$NODE_PREFIX" "$AZURITE_PKG" \
+    npm install --no-audit --no-fund --loglevel=error --prefix "$NODE_PREFIX" "${missing[@]}" \
         </dev/null >&2
     [ -x "$AZURITE_BIN" ] || { _say "npm finished but $AZURITE_BIN is missing"; return 1; }
+    [ -f "$PLAYWRIGHT_CORE_DIR/package.json" ] \
+        || { _say "npm finished but $PLAYWRIGHT_CORE_DIR is missing"; return 1; }
+}
+
+# Debian's chromium for the example project's browser test (tests/test_example_browser.py).
+# Quick when present; installed with apt-get when missing and running as root (CI's case).
+# Otherwise only a warning here: the browser test itself then fails and says what to install.
+_bootstrap_chromium() {
+    if command -v chromium >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        _say "chromium is missing and cannot be installed from here (needs root and apt-get):"
+        _say "  sudo apt-get install chromium chromium-driver   (the browser test will fail)"
+        return 0
+    fi
+    _say "installing Debian's chromium and chromium-driver (first run only; ~1 min)"
+    local log="$REPO_ROOT/.cache/apt-chromium.log"
+    mkdir -p "$REPO_ROOT/.cache"
+    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends chromium chromium-driver; } </dev/null >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        _say "apt-get could not install chromium (full log: .cache/apt-chromium.log)"
+        return 1
+    fi
+    command -v chromium >/dev/null 2>&1 || { _say "chromium still missing after apt-get"; return 1; }
 }
 
 _bootstrap_venv
-_bootstrap_azurite
+_bootstrap_node_packages

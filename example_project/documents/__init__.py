@@ -1,0 +1,1 @@
+"""A small document library: files on the ``uploads`` mount, covers on ``public``."""
