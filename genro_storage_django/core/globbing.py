@@ -26,8 +26,9 @@ def compile_glob(pattern: str) -> Callable[[str], bool]:
 
 def compile_filters(
     include: Iterable[str] | str | None, exclude: Iterable[str] | str | None
-) -> Callable[[str], bool]:
-    """A predicate for include/exclude globs: excluded wins; no include means all.
+) -> Callable[[str], bool] | None:
+    """A predicate for include/exclude globs (None when there are none): excluded wins;
+    no include means all.
 
     As in rclone, a pattern matches from any directory down (``*.pdf`` any PDF,
     ``cache/**`` every ``cache`` directory's content) unless it starts with ``/``,
@@ -35,6 +36,8 @@ def compile_filters(
     """
     includes = [_matcher(p) for p in _as_list(include)]
     excludes = [_matcher(p) for p in _as_list(exclude)]
+    if not includes and not excludes:
+        return None  # no filter: callers skip the per-file call entirely
 
     def accept(path: str) -> bool:
         if any(match(path) for match in excludes):

@@ -238,7 +238,7 @@ def _prune(
 
 
 def _listing(
-    root: StorageNode, accept: Callable[[str], bool]
+    root: StorageNode, accept: Callable[[str], bool] | None
 ) -> dict[str, tuple[StorageNode, StatResult]]:
     """Files below ``root`` by relative path; a missing directory lists as empty."""
     found = root._stat_or_none()
@@ -248,7 +248,7 @@ def _listing(
     result = {}
     for node, stat in root.walk_files():
         relative = node.path[prefix:]
-        if accept(relative):
+        if accept is None or accept(relative):
             result[relative] = (node, stat)
     return result
 

@@ -46,7 +46,7 @@ class _Plan:
 
     skip: SkipStrategy
     skip_fn: SkipFunction | None
-    accept: Callable[[str], bool]
+    accept: Callable[[str], bool] | None
     node_filter: Callable[[StorageNode], bool] | None
     callback: TransferCallback
     on_file: Callable[[StorageNode, StorageNode], Any] | None
@@ -206,7 +206,9 @@ def _copy_tree(
     work: list[FileTransfer] = []
     for node, entry in source.walk_files():
         relative = node.path[prefix:]
-        if not plan.accept(relative) or (plan.node_filter and not plan.node_filter(node)):
+        if (plan.accept and not plan.accept(relative)) or (
+            plan.node_filter and not plan.node_filter(node)
+        ):
             continue
         work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
