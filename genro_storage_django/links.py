@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from .signing import make_query
@@ -92,7 +93,9 @@ def node_url(
 
 
 def serving_url_available() -> bool:
-    """Whether the project's URLconf includes the file view."""
+    """Whether the project's URLconf includes the file view (False without a URLconf)."""
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return False  # scripts and command-only settings have no URLs at all
     try:
         reverse(URL_NAME, kwargs={"mount": "m", "path": "p"})
     except NoReverseMatch:

@@ -158,3 +158,14 @@ def test_an_object_with_a_node(mounts: Path) -> None:
         assert render("{% storage_url f %}|{{ f|storage_size }}", f=opened) == (
             "/files/pub/opened.txt|3"
         )
+
+
+def test_urls_without_any_urlconf_fall_back_to_the_mount(settings: Any) -> None:
+    from genro_storage_django.links import node_url, serving_url_available
+
+    del settings.ROOT_URLCONF
+    assert serving_url_available() is False
+    settings.STORAGE_MOUNTS = {"pub": {"type": "local", "path": "/srv", "base_url": "/m/"}}
+    from genro_storage_django import get_manager
+
+    assert node_url(get_manager().node("pub:a.txt"), download=True) == "/m/a.txt"
