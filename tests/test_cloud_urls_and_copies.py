@@ -307,3 +307,26 @@ def _service_account(tmp_path: Path) -> tuple[Path, Any]:
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info))
     return path, key.public_key()
+
+
+def test_presigned_urls_are_reused_for_a_short_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genro_storage_django.core.backends import presigned
+
+    clock = [1000.0]
+    monkeypatch.setattr(presigned.time, "monotonic", lambda: clock[0])
+    cache = presigned.PresignedCache()
+    signed: list[int] = []
+
+    def sign() -> str:
+        signed.append(1)
+        return f"url-{len(signed)}"
+
+    assert cache.get("k", 3600, sign) == "url-1"
+    clock[0] += 299
+    assert cache.get("k", 3600, sign) == "url-1"  # still > 90% of its life ahead
+    clock[0] += 2
+    assert cache.get("k", 3600, sign) == "url-2"  # past the 5-minute reuse cap
+    assert cache.get(("k", 60), 60, sign) == "url-3"  # the backend keys by lifetime too
+    assert cache.get(("other",), 60, sign) == "url-4"
+    clock[0] += 7
+    assert cache.get(("other",), 60, sign) == "url-5"  # 10% of 60 s is 6 s

@@ -8,6 +8,7 @@ buckets.
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import posixpath
@@ -21,6 +22,8 @@ from ..config import invalid
 from .base import StatResult
 from .fsspec_base import _to_timestamp
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
+from .presigned import PresignedCache
+from .writers import is_temp_name
 
 __all__ = ["S3Backend"]
 
@@ -36,6 +39,10 @@ class S3Backend(ObjectStoreBackend):
     extra = "s3"
     requires = ("s3fs",)
     _signing_client: Any = None
+
+    @functools.cached_property
+    def _presigned(self) -> PresignedCache:
+        return PresignedCache()
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -147,16 +154,54 @@ class S3Backend(ObjectStoreBackend):
         # Listings do not say how an object is encrypted, so their ETags prove nothing.
         return None
 
+    def listdir(self, location: str) -> list[StatResult]:
+        """ListObjectsV2 pages sent from the calling thread (see :meth:`is_file`)."""
+        if self.options.get("anon") or self.options.get("options"):
+            return super().listdir(location)
+        bucket, key = self.bucket_and_key(location)
+        prefix = f"{key}/" if key else ""
+        entries: list[StatResult] = []
+        try:
+            pages = (
+                self._signer()
+                .get_paginator("list_objects_v2")
+                .paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+            )
+            for page in pages:
+                for common in page.get("CommonPrefixes", ()):
+                    name = common["Prefix"][len(prefix) :].rstrip("/")
+                    if name:
+                        entries.append(StatResult(name=name, kind="directory"))
+                for item in page.get("Contents", ()):
+                    name = item["Key"][len(prefix) :]
+                    if name and "/" not in name and not is_temp_name(name):
+                        entries.append(_listed_file(name, item))
+        except Exception as exc:
+            if not isinstance(getattr(exc, "response", None), Mapping):
+                raise
+            from s3fs.errors import translate_boto_error
+
+            raise translate_boto_error(exc) from exc
+        if not entries and location:
+            if self.is_file(location):
+                raise NotADirectoryError(errno.ENOTDIR, "not a directory", location)
+            raise FileNotFoundError(errno.ENOENT, "no such directory", location)
+        return entries
+
     # -- URLs --------------------------------------------------------------------
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         seconds = self.expiry(expires_in)
         bucket, key = self.bucket_and_key(location)
         if self.options.get("anon"):
             return self.plain_url(bucket, key)
-        return str(
-            self._signer().generate_presigned_url(
-                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
-            )
+        return self._presigned.get(
+            (bucket, key, seconds),
+            seconds,
+            lambda: str(
+                self._signer().generate_presigned_url(
+                    "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
+                )
+            ),
         )
 
     def _signer(self) -> Any:
@@ -206,3 +251,14 @@ def _is_content_md5(etag: str | None, head: Mapping[str, Any]) -> bool:
     if head.get("SSECustomerAlgorithm"):
         return False
     return head.get("ServerSideEncryption") in (None, "AES256")
+
+
+def _listed_file(name: str, item: Mapping[str, Any]) -> StatResult:
+    modified = item.get("LastModified")
+    return StatResult(
+        name=name,
+        kind="file",
+        size=int(item.get("Size", 0)),
+        mtime=modified.timestamp() if modified is not None else None,
+        etag=str(item.get("ETag", "")).strip('"') or None,
+    )
