@@ -25,6 +25,7 @@ from django.utils.deconstruct import deconstructible
 
 from . import conf
 from .core import StorageManager, StorageNode, StorageNotFoundError, normalize
+from .core.backends.base import to_timestamp
 from .core.manager import Mount
 from .core.node import CHUNK_SIZE
 from .core.paths import is_valid_mount_name, join
@@ -248,7 +249,7 @@ class MountStorage(Storage):
             return _datetime(local.st_ctime)
         extra = self.node(name).stat().extra
         for key in ("created", "timeCreated", "creation_time", "CreationDate"):
-            value = _timestamp(extra.get(key))
+            value = to_timestamp(extra.get(key))
             if value is not None:
                 return _datetime(value)
         raise NotImplementedError(f"mount {self.mount_name!r} reports no creation time")
@@ -293,16 +294,3 @@ def node_for(fieldfile: FieldFile) -> StorageNode:
 def _datetime(timestamp: float) -> datetime:
     """Aware (UTC) when USE_TZ, naive local time otherwise, as Django's own storages."""
     return datetime.fromtimestamp(timestamp, tz=timezone.utc if settings.USE_TZ else None)
-
-
-def _timestamp(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None

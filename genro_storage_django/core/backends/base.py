@@ -16,12 +16,13 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["AtomicWriter", "Backend", "Kind", "StatResult"]
+__all__ = ["AtomicWriter", "Backend", "Kind", "StatResult", "to_timestamp"]
 
 Kind = Literal["file", "directory"]
 
@@ -265,3 +266,17 @@ class Backend(ABC):
 
     def describe(self) -> str:
         return self.type_name
+
+
+def to_timestamp(value: Any) -> float | None:
+    """Epoch seconds from what backends report as a time: a number, a datetime, ISO text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None

@@ -14,13 +14,12 @@ import posixpath
 import re
 import time
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-from .base import AtomicWriter, Backend, Kind, StatResult
+from .base import AtomicWriter, Backend, Kind, StatResult, to_timestamp
 from .writers import TempRenameWriter, is_temp_name, temp_sibling
 
 if TYPE_CHECKING:
@@ -127,7 +126,7 @@ class FsspecBackend(Backend):
         for key in ("mtime", "LastModified", "last_modified", "updated", "modified", "created"):
             value = info.get(key)
             if value is not None:
-                return _to_timestamp(value)
+                return to_timestamp(value)
         return None
 
     def _etag(self, info: Mapping[str, Any]) -> str | None:
@@ -302,16 +301,3 @@ class FsspecBackend(Backend):
         protocol = self.base_fs.protocol
         name = protocol if isinstance(protocol, str) else protocol[0]
         return f"{self.type_name} ({name}://{self.root})"
-
-
-def _to_timestamp(value: Any) -> float | None:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None

@@ -19,8 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..config import invalid
-from .base import StatResult
-from .fsspec_base import _to_timestamp
+from .base import Backend, StatResult, to_timestamp
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
 from .presigned import PresignedCache
 from .writers import is_temp_name
@@ -106,19 +105,15 @@ class S3Backend(ObjectStoreBackend):
             name=posixpath.basename(location),
             kind="file",
             size=int(head.get("ContentLength") or 0),
-            mtime=_to_timestamp(head.get("LastModified")),
+            mtime=to_timestamp(head.get("LastModified")),
             etag=etag,
             md5=etag if _is_content_md5(etag, head) else None,
             content_type=head.get("ContentType"),
             extra=head,
         )
 
-    def exists(self, location: str) -> bool:
-        try:
-            self.stat(location)
-        except FileNotFoundError:
-            return False
-        return True
+    # The HEAD of stat(), never s3fs's exists(), which may add a LIST.
+    exists = Backend.exists
 
     def is_file(self, location: str) -> bool:
         """One HEAD (stat() follows a missing key with a LIST looking for a directory).
