@@ -58,6 +58,21 @@ def make_tree(root: Path, small: int, directories: int, large: int, large_mb: in
                 stream.write(block)
 
 
+def storage_sync(source: str, destination: str) -> list[str]:
+    """The measured command line: the same options rclone gets (4 transfers, no progress)."""
+    return [
+        sys.executable,
+        "-m",
+        "django",
+        "storage_sync",
+        source,
+        destination,
+        "--no-progress",
+        "--transfers",
+        "4",
+    ]
+
+
 def timed(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -86,17 +101,7 @@ def local_rows(
 ) -> list[Row]:
     source, ours_dst, theirs_dst = scratch / "src", scratch / "dst", scratch / "rclone-dst"
     make_tree(source, args.files, 100, args.large, args.large_mb)
-    ours = [
-        sys.executable,
-        "-m",
-        "django",
-        "storage_sync",
-        "src:",
-        "dst:",
-        "--no-progress",
-        "--transfers",
-        "4",
-    ]
+    ours = storage_sync("src:", "dst:")
     theirs = ["rclone", "sync", str(source), str(theirs_dst), "--transfers", "4"]
     env = {**env, "BENCH_SRC": str(source), "BENCH_DST": str(ours_dst)}
 
@@ -164,17 +169,7 @@ def s3_rows(scratch: Path, runs: int, env: dict[str, str]) -> list[Row]:
             "RCLONE_CONFIG_MOTO_ACCESS_KEY_ID": "testing",
             "RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY": "testing",
         }
-        ours = [
-            sys.executable,
-            "-m",
-            "django",
-            "storage_sync",
-            "src:",
-            "s3:ours",
-            "--no-progress",
-            "--transfers",
-            "4",
-        ]
+        ours = storage_sync("src:", "s3:ours")
         theirs = ["rclone", "sync", str(source), "moto:bench/rclone", "--transfers", "4"]
 
         def empty(prefix: str) -> Callable[[], None]:
