@@ -5,13 +5,16 @@ Run: ``scripts/bench sync`` (needs ``rclone`` on PATH: ``apt-get install rclone`
 Whole-process wall times, medians of ``--runs`` runs each:
 
 * local -> local, 10,000 files of 4 KB in 100 directories plus 20 files of 10 MB:
-  first sync, no-op re-run, re-run after touching 100 files      targets <= 1.0x rclone
+  first sync (also to a mount with ``fsync: false``), no-op re-run, re-run after
+  touching 100 files: targets <= 1.0x rclone. Django's own start-up
+  (``manage.py diffsettings``) is printed beside the no-op for reference.
 * local -> S3 (moto server), 1,000 files of 4 KB: first sync and no-op re-run
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import shutil
@@ -34,7 +37,10 @@ SETTINGS = textwrap.dedent(
     INSTALLED_APPS = ["genro_storage_django"]
     STORAGE_MOUNTS = {
         "src": {"type": "local", "path": os.environ["BENCH_SRC"]},
-        "dst": {"type": "local", "path": os.environ["BENCH_DST"]},
+        "dst": {
+            "type": "local", "path": os.environ["BENCH_DST"],
+            "fsync": os.environ.get("BENCH_FSYNC", "1") == "1",
+        },
     }
     if os.environ.get("BENCH_S3"):
         STORAGE_MOUNTS["s3"] = {
@@ -74,6 +80,8 @@ def storage_sync(source: str, destination: str) -> list[str]:
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
+    # The previous run's dirty pages must not be written back during this one.
+    os.sync()
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - started
@@ -99,50 +107,68 @@ def touch_some(root: Path, count: int) -> None:
 def local_rows(
     scratch: Path, runs: int, env: dict[str, str], args: argparse.Namespace
 ) -> list[Row]:
-    source, ours_dst, theirs_dst = scratch / "src", scratch / "dst", scratch / "rclone-dst"
+    source = scratch / "src"
     make_tree(source, args.files, 100, args.large, args.large_mb)
+    env = {**env, "BENCH_SRC": str(source)}
+    first: dict[str, list[float]] = {"ours": [], "no fsync": [], "rclone": []}
+    targets: dict[str, Path] = {}
+    # Every first sync writes a new directory, and the runs alternate: deleting ten
+    # thousand files just before a run (on a disk mounted with online discard) or a
+    # drift of the disk's speed would otherwise weigh on one side only.
+    for run in range(runs):
+        for side, times in first.items():
+            targets[side] = scratch / f"{side.replace(' ', '-')}-{run}"
+            if side == "rclone":
+                command = ["rclone", "sync", str(source), str(targets[side]), "--transfers", "4"]
+                side_env = env
+            else:
+                command = storage_sync("src:", "dst:")
+                side_env = {
+                    **env,
+                    "BENCH_DST": str(targets[side]),
+                    "BENCH_FSYNC": "1" if side == "ours" else "0",
+                }
+            times.append(timed(command, side_env))
+    ours_env = {**env, "BENCH_DST": str(targets["ours"])}
     ours = storage_sync("src:", "dst:")
-    theirs = ["rclone", "sync", str(source), str(theirs_dst), "--transfers", "4"]
-    env = {**env, "BENCH_SRC": str(source), "BENCH_DST": str(ours_dst)}
-
-    def fresh(target: Path) -> Callable[[], None]:
-        return lambda: shutil.rmtree(target, ignore_errors=True)
+    theirs = ["rclone", "sync", str(source), str(targets["rclone"]), "--transfers", "4"]
+    startup = [sys.executable, "-m", "django", "diffsettings"]
 
     def nothing() -> None:
         return None
 
-    rows = []
-    first_ours = median_of(runs, fresh(ours_dst), ours, env)
-    first_theirs = median_of(runs, fresh(theirs_dst), theirs, env)
-    rows.append(
-        Row(
-            f"first sync, {args.files} x 4 KB + {args.large} x {args.large_mb} MB",
-            first_ours,
-            first_theirs,
-            1.0,
-        )
-    )
-    rows.append(
-        Row(
-            "no-op re-run",
-            median_of(runs, nothing, ours, env),
-            median_of(runs, nothing, theirs, env),
-            1.0,
-        )
-    )
-
     def touched() -> None:
         touch_some(source, 100)
 
-    rows.append(
+    label = f"first sync, {args.files} x 4 KB + {args.large} x {args.large_mb} MB"
+    rclone_first = statistics.median(first["rclone"])
+    return [
+        Row(label, statistics.median(first["ours"]), rclone_first, 1.0),
+        Row(
+            "  the same, mount with fsync: false",
+            statistics.median(first["no fsync"]),
+            rclone_first,
+            1.0,
+        ),
+        Row(
+            "no-op re-run",
+            median_of(runs, nothing, ours, ours_env),
+            median_of(runs, nothing, theirs, env),
+            1.0,
+        ),
+        Row(
+            "  Django start-up alone (manage.py diffsettings)",
+            median_of(runs, nothing, startup, ours_env),
+            median_of(runs, nothing, theirs, env),
+            None,
+        ),
         Row(
             "re-run after touching 100 files",
-            median_of(runs, touched, ours, env),
+            median_of(runs, touched, ours, ours_env),
             median_of(runs, touched, theirs, env),
             1.0,
-        )
-    )
-    return rows
+        ),
+    ]
 
 
 def s3_rows(scratch: Path, runs: int, env: dict[str, str]) -> list[Row]:
@@ -211,6 +237,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as directory:
         scratch = Path(directory)
         (scratch / "bench_sync_settings.py").write_text(SETTINGS)
+        # Measure a deployed install: with PYTHONDONTWRITEBYTECODE set (or the sources
+        # newer than their bytecode) every run would compile the package again.
+        compileall.compile_dir("genro_storage_django", quiet=1)
+        compileall.compile_dir(str(scratch), quiet=1)
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench_sync_settings",

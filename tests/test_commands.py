@@ -301,3 +301,29 @@ def test_progress_line_draws_files_bytes_and_rate() -> None:
         "5.0 GB",
         "3072.0 TB",
     ]
+
+
+@pytest.mark.parametrize("name", ["storage_copy", "storage_sync", "storage_ls"])
+def test_commands_run_the_mount_checks_only(
+    mounts: dict[str, Path], settings: SettingsWrapper, name: str
+) -> None:
+    from django.core import checks
+    from django.core.management.base import SystemCheckError
+
+    def broken_urls(**kwargs: object) -> list[checks.CheckMessage]:
+        return [checks.Error("a broken URLconf", id="elsewhere.E001")]
+
+    arguments = ["src:", "dst:"] if name != "storage_ls" else ["src:"]
+    # The mounts the test project's models and STORAGES name (absent from `mounts`).
+    referenced = {"uploads": {"type": "memory"}, "static": {"type": "memory"}}
+    settings.STORAGE_MOUNTS = {**settings.STORAGE_MOUNTS, **referenced}
+    checks.register(broken_urls, checks.Tags.urls)
+    try:
+        # Another part of the project failing its checks does not stop a copy...
+        call_command(name, *arguments, skip_checks=False, stdout=io.StringIO())
+        # ...a broken mount configuration does.
+        settings.STORAGE_MOUNTS = {**settings.STORAGE_MOUNTS, "bad": {"type": "local"}}
+        with pytest.raises(SystemCheckError, match=r"genro_storage_django\.E003"):
+            call_command(name, *arguments, skip_checks=False, stdout=io.StringIO())
+    finally:
+        checks.registry.registry.registered_checks.discard(broken_urls)

@@ -114,3 +114,73 @@ def test_delete_a_symlinked_directory_removes_the_link(tmp_path: Path) -> None:
     assert manager.node("d:alias").delete(recursive=True)
     assert not (tmp_path / "r" / "alias").exists()
     assert (tmp_path / "r" / "real" / "keep.txt").read_text() == "keep"
+
+
+def test_copying_a_directory_as_a_file_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    manager = StorageManager({"d": {"type": "local", "path": str(tmp_path)}})
+    manager.node("d:tree/a.txt").write_bytes(b"a")
+    backend = manager.get_backend("d")
+    with pytest.raises(IsADirectoryError):
+        backend.copy_within(str(tmp_path / "tree"), str(tmp_path / "copy.txt"), backend)
+    assert sorted(os.listdir(tmp_path)) == ["tree"]
+
+
+def test_copy_without_sendfile_goes_through_user_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = StorageManager({"d": {"type": "local", "path": str(tmp_path)}})
+    payload = os.urandom(3 * (1 << 20) + 17)
+    (tmp_path / "source.bin").write_bytes(payload)
+
+    def refuse(*args: object) -> int:
+        raise OSError(22, "sendfile not supported here")
+
+    monkeypatch.setattr(os, "sendfile", refuse)
+    with manager.node("d:target.bin").open("wb") as writer:
+        writer.write(b"head:")  # buffered bytes must land before the copied ones
+        writer.copy_from(str(tmp_path / "source.bin"))
+        writer.write(b":tail")
+    assert (tmp_path / "target.bin").read_bytes() == b"head:" + payload + b":tail"
+
+
+def test_a_copy_failing_half_way_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = StorageManager({"d": {"type": "local", "path": str(tmp_path)}})
+    (tmp_path / "source.bin").write_bytes(os.urandom(3 << 20))
+    real_sendfile = os.sendfile
+    calls = []
+
+    def fail_second_chunk(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls.append(offset)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real_sendfile(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", fail_second_chunk)
+    with pytest.raises(OSError, match="No space"):
+        manager.node("d:source.bin").copy_to(manager.node("d:target.bin"))
+    assert sorted(os.listdir(tmp_path)) == ["source.bin"]
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_fsync_before_publishing_unless_turned_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    manager = StorageManager({"d": {"type": "local", "path": str(tmp_path), "fsync": durable}})
+    (tmp_path / "source.txt").write_bytes(b"copied")
+    published_at_fsync: list[list[str]] = []
+    real_fsync = os.fsync
+
+    def record(fd: int) -> None:
+        published_at_fsync.append(sorted(n for n in os.listdir(tmp_path) if n[0] != "."))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    manager.node("d:target.txt").write_bytes(b"written")
+    manager.node("d:source.txt").copy_to(manager.node("d:copy.txt"))
+    # When on, the data is made durable while still under its temporary name.
+    expected = [["source.txt"], ["source.txt", "target.txt"]]
+    assert published_at_fsync == (expected if durable else [])
+    assert (tmp_path / "target.txt").read_bytes() == b"written"
+    assert (tmp_path / "copy.txt").read_bytes() == b"copied"

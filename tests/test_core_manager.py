@@ -89,6 +89,7 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "local"}}, "mount 'x': missing required key 'path'"),
         ({"x": {"type": "local", "path": "relative/dir"}}, "absolute path"),
         ({"x": {"type": "local", "path": "/a", "base_url": 3}}, "base_url must be a string"),
+        ({"x": {"type": "local", "path": "/a", "fsync": "no"}}, "fsync must be true or false"),
         ({"x": {"type": "s3"}}, "missing required key 'bucket'"),
         ({"x": {"type": "s3", "bucket": ""}}, "bucket must not be empty"),
         ({"x": {"type": "s3", "bucket": 5}}, "bucket must be a string"),

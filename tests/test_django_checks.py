@@ -49,6 +49,7 @@ def test_the_test_settings_are_clean() -> None:
         ({"m": {"type": "memory", "permissions": "all"}}, "genro_storage_django.E008"),
         ({"bad name!": {"type": "memory"}}, "genro_storage_django.E008"),
         ({"m": {"type": "memory", "file_overwrite": "yes"}}, "genro_storage_django.E008"),
+        ({"m": {"type": "local", "path": "/tmp", "fsync": 0}}, "genro_storage_django.E008"),
         ("not a mapping or list", "genro_storage_django.E008"),
         ({"m": {"type": "memory", "serve": "everyone"}}, "genro_storage_django.E009"),
         ({"m": {"type": "memory", "serve_permission": "nodot"}}, "genro_storage_django.E009"),

@@ -305,6 +305,10 @@ class StorageNode:
         node._location = self._mount.backend.listed_location(path)
         return node
 
+    def _listed_below(self, relative: str) -> StorageNode:
+        """:meth:`_listed` for a path relative to this directory."""
+        return self._listed(f"{self._path}/{relative}" if self._path else relative)
+
     def iterdir(self) -> Iterator[StorageNode]:
         for child, _entry in self.scandir():
             yield child
@@ -329,21 +333,30 @@ class StorageNode:
 
     def walk_files(self) -> Iterator[tuple[StorageNode, StatResult]]:
         """Every file below this directory with its stat (one listing on object stores)."""
+        for relative, entry in self._walk_entries():
+            yield self._listed_below(relative), entry
+
+    def _walk_entries(self) -> list[tuple[str, StatResult]]:
+        """:meth:`walk_files` as paths relative to this directory, building no nodes.
+
+        A sync of ten thousand files compares stats and builds nodes only for the
+        files it copies or deletes.
+        """
         try:
             found = list(self._mount.backend.walk_files(self._loc()))
         except Exception as exc:
             self._fail(exc, "list")
-        for path, entry in found:
-            yield self._listed(path), entry
+        if not self._path:
+            return found
+        prefix = len(self._path) + 1
+        return [(path[prefix:], entry) for path, entry in found]
 
     def glob(self, pattern: str) -> list[StorageNode]:
         """Files and directories below this node matching ``pattern`` (``**`` aware)."""
         join("", pattern)  # a pattern obeys the path rules too: no '..', no absolute
         matches = compile_glob(pattern)
-        prefix = len(self._path) + 1 if self._path else 0
         found: set[str] = set()
-        for child, _entry in self.walk_files():
-            relative = child.path[prefix:]
+        for relative, _entry in self._walk_entries():
             parts = relative.split("/")
             for depth in range(1, len(parts) + 1):
                 candidate = "/".join(parts[:depth])

@@ -41,6 +41,7 @@ __all__ = ["Compare", "SyncPlan", "SyncReport", "plan_sync", "sync"]
 #: keep whole seconds; rclone's default window is the coarsest precision).
 MTIME_WINDOW = 1.0
 RETIME = "retime"
+_SKIP = "skip:"
 
 
 class Compare(str, enum.Enum):
@@ -106,6 +107,7 @@ def plan_sync(
     mode = Compare(compare)
     accept = compile_filters(include, exclude)
     plan = SyncPlan(source, destination)
+    rules = (mode, update, ignore_existing, destination.backend.keeps_mtime)
     source_stat = source.stat()
     if not source_stat.is_dir:
         # A single file: the destination is the target file itself.
@@ -113,27 +115,29 @@ def plan_sync(
         if target_stat is not None and target_stat.is_dir:
             raise TransferError(f"{destination.fullpath} is a directory, {source.fullpath} a file")
         plan.source_files = 1
-        _decide(
-            plan,
-            FileTransfer(source, source_stat, destination, target_stat),
-            mode,
-            update,
-            ignore_existing,
-        )
+        item = FileTransfer(source, source_stat, destination, target_stat)
+        _record(plan, item, _verdict(source_stat, target_stat, *rules))
         return plan
     sources = _listing(source, accept)
     targets = _listing(destination, accept)
     plan.source_files = len(sources)
-    keeps_times = destination.backend.keeps_mtime
+    label = f"{source.fullpath}/" if source.path else source.fullpath
     for relative in sorted(sources):
-        node, stat = sources[relative]
+        stat = sources[relative]
         existing = targets.get(relative)
+        verdict = _verdict(stat, existing, *rules)
+        if isinstance(verdict, str) and verdict.startswith(_SKIP):
+            # The common case of a re-run: decided on the stats, no nodes built.
+            plan.skips.append((label + relative, verdict.removeprefix(_SKIP)))
+            continue
         item = FileTransfer(
-            node, stat, destination.child(relative), existing[1] if existing else None
+            source._listed_below(relative), stat, destination.child(relative), existing
         )
-        _decide(plan, item, mode, update, ignore_existing, keeps_times)
+        _record(plan, item, verdict)
     if delete:
-        plan.deletions = [targets[r][0] for r in sorted(set(targets) - set(sources))]
+        plan.deletions = [
+            destination._listed_below(relative) for relative in sorted(targets.keys() - sources)
+        ]
     return plan
 
 
@@ -237,55 +241,44 @@ def _prune(
         )
 
 
-def _listing(
-    root: StorageNode, accept: Callable[[str], bool] | None
-) -> dict[str, tuple[StorageNode, StatResult]]:
+def _listing(root: StorageNode, accept: Callable[[str], bool] | None) -> dict[str, StatResult]:
     """Files below ``root`` by relative path; a missing directory lists as empty."""
     found = root._stat_or_none()
     if found is None or not found.is_dir:
         return {}
-    prefix = len(root.path) + 1 if root.path else 0
-    result = {}
-    for node, stat in root.walk_files():
-        relative = node.path[prefix:]
-        if accept is None or accept(relative):
-            result[relative] = (node, stat)
-    return result
+    entries = root._walk_entries()
+    if accept is None:
+        return dict(entries)
+    return {relative: stat for relative, stat in entries if accept(relative)}
 
 
-def _decide(
-    plan: SyncPlan,
-    item: FileTransfer,
-    mode: Compare,
-    update: bool,
-    ignore_existing: bool,
-    keeps_times: bool = True,
-) -> None:
-    target = item.target_stat
-    reason = _why_copy(item, target, mode, update, ignore_existing, keeps_times)
-    if reason == RETIME:
+def _record(plan: SyncPlan, item: FileTransfer, verdict: str | tuple[str, str]) -> None:
+    if isinstance(verdict, tuple):
+        same, differs = verdict
+        verdict = same if _same_content(item) else differs
+    if verdict == RETIME:
         plan.retimes.append(item)
         plan.skips.append((item.source.fullpath, "same content, mtime updated"))
-    elif reason.startswith("skip:"):
-        plan.skips.append((item.source.fullpath, reason.removeprefix("skip:")))
+    elif verdict.startswith(_SKIP):
+        plan.skips.append((item.source.fullpath, verdict.removeprefix(_SKIP)))
     else:
-        plan.copies.append((item, reason))
+        plan.copies.append((item, verdict))
 
 
-def _why_copy(
-    item: FileTransfer,
+def _verdict(
+    source: StatResult,
     target: StatResult | None,
     mode: Compare,
     update: bool,
     ignore_existing: bool,
     keeps_times: bool,
-) -> str:
-    """A reason to copy, or ``"skip:<reason>"``."""
+) -> str | tuple[str, str]:
+    """A reason to copy, ``"skip:<reason>"``, or, when only the content can tell,
+    the pair (verdict if the content is the same, verdict if it differs)."""
     if target is None:
         return "new"
     if ignore_existing:
         return "skip:exists"
-    source = item.source_stat
     if update and _newer(target, source):
         return "skip:destination newer"
     if target.size != source.size:
@@ -293,7 +286,7 @@ def _why_copy(
     if mode is Compare.SIZE_ONLY:
         return "skip:same size"
     if mode is Compare.CHECKSUM:
-        return "skip:same checksum" if _same_content(item, target) else "checksum differs"
+        return ("skip:same checksum", "checksum differs")
     if source.mtime is None or target.mtime is None:
         return "skip:same size"
     if abs(source.mtime - target.mtime) < MTIME_WINDOW:
@@ -304,13 +297,13 @@ def _why_copy(
         return "mtime differs"
     # Times differ but the destination can keep times: as rclone does, compare the
     # content, and when it is the same only fix the time instead of copying.
-    if _same_content(item, target):
-        return RETIME
-    return "content differs"
+    return (RETIME, "content differs")
 
 
-def _same_content(item: FileTransfer, target: StatResult) -> bool:
-    return (item.source_stat.md5 or item.source.md5hash()) == (target.md5 or item.target.md5hash())
+def _same_content(item: FileTransfer) -> bool:
+    assert item.target_stat is not None
+    source_md5 = item.source_stat.md5 or item.source.md5hash()
+    return source_md5 == (item.target_stat.md5 or item.target.md5hash())
 
 
 def _newer(target: StatResult, source: StatResult) -> bool:

@@ -201,14 +201,13 @@ def _copy_tree(
     )
     if inside:
         raise TransferError(f"cannot copy {source.fullpath} into itself ({destination.fullpath})")
-    prefix = len(source.path) + 1 if source.path else 0
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
     work: list[FileTransfer] = []
-    for node, entry in source.walk_files():
-        relative = node.path[prefix:]
-        if (plan.accept and not plan.accept(relative)) or (
-            plan.node_filter and not plan.node_filter(node)
-        ):
+    for relative, entry in source._walk_entries():
+        if plan.accept and not plan.accept(relative):
+            continue
+        node = source._listed_below(relative)
+        if plan.node_filter and not plan.node_filter(node):
             continue
         work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
@@ -277,8 +276,7 @@ def _index(destination: StorageNode) -> dict[str, StatResult]:
     found = destination._stat_or_none()
     if found is None or not found.is_dir:
         return {}
-    prefix = len(destination.path) + 1 if destination.path else 0
-    return {node.path[prefix:]: entry for node, entry in destination.walk_files()}
+    return dict(destination._walk_entries())
 
 
 def _transfer_one(

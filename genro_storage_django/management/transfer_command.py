@@ -7,6 +7,7 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ..conf import get_manager
@@ -30,6 +31,9 @@ class TransferCommand(BaseCommand):
     """A command that makes DST match SRC; subclasses say whether it may delete."""
 
     deletes = False
+    # The mounts' checks (tagged "files"), not the whole project's: a copy needs a
+    # sound storage configuration, not URLconfs and admin classes imported first.
+    requires_system_checks = [Tags.files]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="mount:path of a file or directory")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...core import StatResult, StorageError, StorageNode
@@ -15,6 +16,7 @@ from ..transfer_command import resolve_node
 
 class Command(BaseCommand):
     help = "List a file or directory of a mount: mount:path (mount: for the root)."
+    requires_system_checks = [Tags.files]  # the mounts' checks only, as the transfer commands
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="mount:path")
