@@ -227,12 +227,17 @@ INSTALLED_APPS = ["genro_storage_django"]
 USE_TZ = True
 STORAGE_MOUNTS = {
     "src": {"type": "local", "path": os.environ["KILL_SRC"]},
-    "dst": {"type": "fsspec", "protocol": "file", "path": os.environ["KILL_DST"]},
+    "dst": (
+        {"type": "local", "path": os.environ["KILL_DST"]}
+        if os.environ["KILL_DST_TYPE"] == "local"
+        else {"type": "fsspec", "protocol": "file", "path": os.environ["KILL_DST"]}
+    ),
 }
 """
 
 
-def test_killed_copy_leaves_no_partial_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("destination", ["local", "fsspec"])  # batched / streamed copies
+def test_killed_copy_leaves_no_partial_file(tmp_path: Path, destination: str) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "dst").mkdir()
     block = os.urandom(1 << 20)
@@ -245,6 +250,7 @@ def test_killed_copy_leaves_no_partial_file(tmp_path: Path) -> None:
         **os.environ,
         "KILL_SRC": str(tmp_path / "src"),
         "KILL_DST": str(tmp_path / "dst"),
+        "KILL_DST_TYPE": destination,
         "DJANGO_SETTINGS_MODULE": "kill_settings",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()]),
     }

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode, StoragePermissionError
+from genro_storage_django.core.backends import local as local_backend
 from genro_storage_django.core.sync import Compare, plan_sync, sync
+from genro_storage_django.core.transfer import TransferReport, transfer_files
 
 FILES = ("a.txt", "docs/b.pdf", "docs/deep/c.txt", "img/d.png")
 
@@ -211,3 +216,190 @@ def test_report_as_dict_and_permissions(manager: StorageManager) -> None:
     )
     with pytest.raises(StoragePermissionError):
         sync(manager.node("src:"), manager.node("ro:"), delete=True)
+
+
+# -- batched server-side copies --------------------------------------------------------
+
+
+def many_files(root: StorageNode, count: int) -> dict[str, bytes]:
+    contents = {f"d{index % 3}/f{index:03d}.bin": os.urandom(100 + index) for index in range(count)}
+    for path, data in contents.items():
+        root.child(path).write_bytes(data)
+    return contents
+
+
+@pytest.mark.parametrize(("source", "target"), [("src:", "dst:"), ("mem:a", "mem:b")])
+def test_a_failed_file_in_a_batch_leaves_the_others_copied(
+    manager: StorageManager, tmp_path: Path, source: str, target: str
+) -> None:
+    contents = many_files(manager.node(source), 10)
+    plan = plan_sync(manager.node(source), manager.node(target))
+    manager.node(source, "d1/f004.bin").delete()  # gone between planning and copying
+    report = transfer_files(
+        [item for item, _reason in plan.copies],
+        TransferReport(manager.node(source), manager.node(target)),
+        workers=2,
+        preserve_mtime=True,
+    )
+    missing = manager.node(source, "d1/f004.bin")
+    assert [path for path, _message in report.errors] == [missing.fullpath]
+    assert "no such file" in report.errors[0][1]
+    assert len(report.copied) == 9
+    root = manager.node(target)
+    prefix = len(root.path) + 1 if root.path else 0
+    landed = {n.path[prefix:]: n.read_bytes() for n, _s in root.walk_files()}
+    assert landed == {path: data for path, data in contents.items() if path != "d1/f004.bin"}
+    if target == "dst:":
+        assert [
+            n for _d, _s, names in os.walk(tmp_path / "dst") for n in names if n[0] == "."
+        ] == []
+
+
+@pytest.mark.parametrize("durable", ["syncfs", "fsync", False])
+@pytest.mark.parametrize("target", ["disk:", "inner:"])  # a relative mount batches too
+def test_a_batch_is_durable_before_any_file_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: str | bool, target: str
+) -> None:
+    manager = StorageManager(
+        {
+            "src": {"type": "local", "path": str(tmp_path / "src")},
+            "disk": {"type": "local", "path": str(tmp_path / "disk"), "fsync": bool(durable)},
+            "inner": {"type": "relative", "path": "disk:inner"},
+        }
+    )
+    contents = many_files(manager.node("src:"), 40)
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    real_syncfs = local_backend._syncfs()
+    assert real_syncfs is not None  # Linux 5.8 or later
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def syncfs(fd: int) -> int:
+        events.append(("syncfs", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_syncfs(fd)
+
+    def replace(source: str, target: str) -> None:
+        events.append(("publish", source))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(local_backend, "_syncfs", lambda: syncfs if durable == "syncfs" else None)
+    report = sync(manager.node("src:"), manager.node(target), transfers=1)
+    assert report.ok and len(report.copied) == 40
+    published = [path for kind, path in events if kind == "publish"]
+    assert len(published) == 40
+    kinds = [kind for kind, _path in events]
+    if durable == "syncfs":
+        # One batch on one filesystem: one syncfs, then every file published.
+        assert kinds == ["syncfs"] + ["publish"] * 40
+        assert events[0][1] in published  # called on one of the staged files
+    elif durable == "fsync":
+        # Every file made durable under its temporary name, then all published.
+        assert kinds == ["fsync"] * 40 + ["publish"] * 40
+        assert sorted(path for kind, path in events if kind == "fsync") == sorted(published)
+    else:
+        assert kinds == ["publish"] * 40
+    landed = tmp_path / "disk" / ("inner" if target == "inner:" else "")
+    for path, data in contents.items():
+        assert (landed / path).read_bytes() == data
+        assert manager.node(target, path).mtime() == manager.node("src:", path).mtime()
+
+
+def test_a_failed_syncfs_publishes_none_of_its_batch(
+    manager: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many_files(manager.node("src:"), 5)
+
+    def failing_syncfs(fd: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(local_backend, "_syncfs", lambda: failing_syncfs)
+    report = sync(manager.node("src:"), manager.node("dst:"))
+    assert report.copied == [] and len(report.errors) == 5
+    assert all("syncfs: Input/output error" in message for _path, message in report.errors)
+    assert [name for _d, _s, names in os.walk(tmp_path / "dst") for name in names] == []
+
+
+def test_syncfs_is_used_only_where_it_reports_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    find = local_backend._syncfs.__wrapped__
+    assert find() is not None
+    monkeypatch.setattr(os, "uname", lambda: os.uname_result(("Linux", "h", "5.4.0", "", "")))
+    assert find() is None  # before 5.8 syncfs returned 0 even when write-back failed
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert find() is None
+
+
+def test_an_interrupted_batch_publishes_nothing_and_leaves_no_temporary(
+    manager: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many_files(manager.node("src:"), 6)
+    real_sendfile = os.sendfile
+    calls = []
+
+    def interrupt_third(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        calls.append(offset)
+        if len(calls) == 5:  # two calls a file: the third file's first chunk
+            raise KeyboardInterrupt
+        return real_sendfile(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", interrupt_third)
+    with pytest.raises(KeyboardInterrupt):
+        sync(manager.node("src:"), manager.node("dst:"), transfers=1)
+    left = [name for _d, _s, names in os.walk(tmp_path / "dst") for name in names]
+    assert left == []
+
+
+def test_batch_failures_of_single_files_are_reported_and_the_rest_copied(
+    manager: StorageManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contents = many_files(manager.node("src:"), 6)
+    manager.node("src:escape/a.txt").write_bytes(b"would leave the mount")
+    manager.node("src:blocked").write_bytes(b"a file where the destination has a directory")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "dst").mkdir()
+    (tmp_path / "dst" / "escape").symlink_to(tmp_path / "outside")
+    (tmp_path / "dst" / "blocked").mkdir()
+    (tmp_path / "dst" / "blocked" / "keep.txt").write_bytes(b"kept")
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # one file's fsync fails, the others' succeed
+        if ".f004.bin" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(local_backend, "_syncfs", lambda: None)  # one fsync per file
+    report = sync(manager.node("src:"), manager.node("dst:"))
+    errors = dict(report.errors)
+    assert set(errors) == {"src:escape/a.txt", "src:blocked", "src:d1/f004.bin"}
+    assert "outside the mount root" in errors["src:escape/a.txt"]
+    assert "input/output error" in errors["src:d1/f004.bin"].lower()
+    assert sorted(report.copied) == sorted(f"src:{p}" for p in contents if p != "d1/f004.bin")
+    assert os.listdir(tmp_path / "outside") == []
+    assert (tmp_path / "dst" / "blocked" / "keep.txt").read_bytes() == b"kept"
+    assert not (tmp_path / "dst" / "d1" / "f004.bin").exists()
+    hidden = [n for _d, _s, names in os.walk(tmp_path / "dst") for n in names if n[0] == "."]
+    assert hidden == []
+
+
+@pytest.mark.parametrize("durability", ["syncfs", "fsync"])
+def test_a_batch_copied_without_sendfile_lands_whole_with_its_times(
+    manager: StorageManager, monkeypatch: pytest.MonkeyPatch, durability: str
+) -> None:
+    contents = many_files(manager.node("src:"), 8)
+
+    def refuse(*args: object) -> int:
+        raise OSError(errno.EINVAL, "sendfile not supported here")
+
+    monkeypatch.setattr(os, "sendfile", refuse)
+    if durability == "fsync":
+        monkeypatch.setattr(local_backend, "_syncfs", lambda: None)
+    assert sync(manager.node("src:"), manager.node("dst:")).ok
+    for path, data in contents.items():
+        assert manager.node("dst:", path).read_bytes() == data
+        assert manager.node("dst:", path).mtime() == manager.node("src:", path).mtime()

@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import StatResult
+from .backends.relative import unwrap
 from .errors import StorageError, StorageNotFoundError, TransferError
 from .globbing import compile_filters
 from .node import CHUNK_SIZE
@@ -38,6 +39,14 @@ __all__ = [
     "move",
     "transfer_files",
 ]
+
+
+_T = TypeVar("_T")
+
+#: A server-side batch (see :meth:`Backend.copy_files_within`) holds at most this
+#: many files and, unless it is one larger file, this many bytes.
+BATCH_FILES = 64
+BATCH_BYTES = 8 << 20
 
 
 @dataclass
@@ -227,7 +236,11 @@ def transfer_files(
 ) -> TransferReport:
     """Copy files already planned by the caller (a sync), adding outcomes to ``report``.
 
-    No skip logic runs here: the caller decided what to copy.
+    No skip logic runs here: the caller decided what to copy. Copies that can stay
+    within one storage system go in batches through the backend's
+    :meth:`~genro_storage_django.core.backends.base.Backend.copy_files_within`
+    (on local disk, one journal commit makes a whole batch durable); the others
+    stream file by file.
     """
     plan = _make_plan(
         SkipStrategy.NEVER,
@@ -244,7 +257,13 @@ def transfer_files(
     )
     plan.callback.on_start(len(items), sum(item.source_stat.size for item in items))
     started = time.monotonic()
-    _execute(items, plan, report, delete_source=False)
+    within: list[FileTransfer] = []
+    streamed: list[FileTransfer] = []
+    for item in items:
+        same_system = unwrap(item.source.backend).can_copy_within(unwrap(item.target.backend))
+        (within if same_system else streamed).append(item)
+    _in_parallel(_batches(within), lambda batch: _copy_batch(batch, plan, report), plan.workers)
+    _execute(streamed, plan, report, delete_source=False)
     report.seconds += time.monotonic() - started
     return report
 
@@ -263,12 +282,68 @@ def _execute(
             delete_source,
         )
 
-    if plan.workers == 1:
-        for item in items:
-            one(item)
+    _in_parallel(items, one, plan.workers)
+
+
+def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: int) -> None:
+    if workers == 1 or len(work) < 2:
+        for piece in work:
+            function(piece)
     else:
-        with ThreadPoolExecutor(max_workers=plan.workers) as pool:
-            list(pool.map(one, items))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(function, work))
+
+
+def _batches(items: Sequence[FileTransfer]) -> list[list[FileTransfer]]:
+    """Consecutive items between the same two backends, in batches of bounded size.
+
+    The byte bound gives a large file a batch of its own, so that concurrent
+    transfers share the large files out rather than one worker getting them all.
+    """
+    batches: list[list[FileTransfer]] = []
+    batch_bytes = 0
+    for item in items:
+        current = batches[-1] if batches else None
+        if (
+            current is None
+            or len(current) >= BATCH_FILES
+            or batch_bytes + item.source_stat.size > BATCH_BYTES
+            or current[0].source.backend is not item.source.backend
+            or current[0].target.backend is not item.target.backend
+        ):
+            batches.append([item])
+            batch_bytes = item.source_stat.size
+        else:
+            current.append(item)
+            batch_bytes += item.source_stat.size
+    return batches
+
+
+def _copy_batch(batch: Sequence[FileTransfer], plan: _Plan, report: TransferReport) -> None:
+    """Copy a batch server-side through the backend's :meth:`copy_files_within`."""
+    copies: list[tuple[str, str, float | None]] = []
+    started: list[FileTransfer] = []
+    for item in batch:
+        try:
+            mtime = item.source_stat.mtime if plan.preserve_mtime else None
+            copies.append((item.source._loc(), item.target._loc(), mtime))
+        except Exception as exc:
+            _failed(item.source, item.target, exc, plan, report)
+            continue
+        started.append(item)
+        plan.callback.on_file_start(item.source, item.target, item.source_stat.size)
+    # A batch shares its two backends (see _batches).
+    source_store = unwrap(batch[0].source.backend)
+    outcomes = source_store.copy_files_within(copies, unwrap(batch[0].target.backend))
+    for item, outcome in zip(started, outcomes, strict=True):
+        if outcome is None:
+            plan.callback.on_bytes(item.source_stat.size)
+            _copied(item.source, item.target, item.source_stat.size, plan, report, False)
+            continue
+        try:
+            item.source._fail(outcome, f"copy to {item.target.fullpath} from")
+        except Exception as mapped:
+            _failed(item.source, item.target, mapped, plan, report)
 
 
 def _index(destination: StorageNode) -> dict[str, StatResult]:
@@ -303,19 +378,36 @@ def _transfer_one(
             source._mount.backend.remove_file(source._loc())
             source._mount.backend.invalidate(source._loc())
     except Exception as exc:
-        message = str(exc) if isinstance(exc, StorageError) else f"{type(exc).__name__}: {exc}"
-        with plan.lock:
-            report.errors.append((source.fullpath, message))
-        plan.callback.on_file_done(source, target, "failed", message)
+        _failed(source, target, exc, plan, report)
         return
+    _copied(source, target, source_stat.size, plan, report, delete_source)
+
+
+def _copied(
+    source: StorageNode,
+    target: StorageNode,
+    size: int,
+    plan: _Plan,
+    report: TransferReport,
+    delete_source: bool,
+) -> None:
     with plan.lock:
         report.copied.append(source.fullpath)
-        report.bytes += source_stat.size
+        report.bytes += size
         if delete_source:
             report.deleted.append(source.fullpath)
     plan.callback.on_file_done(source, target, "copied")
     if plan.on_file is not None:
         plan.on_file(source, target)
+
+
+def _failed(
+    source: StorageNode, target: StorageNode, exc: Exception, plan: _Plan, report: TransferReport
+) -> None:
+    message = str(exc) if isinstance(exc, StorageError) else f"{type(exc).__name__}: {exc}"
+    with plan.lock:
+        report.errors.append((source.fullpath, message))
+    plan.callback.on_file_done(source, target, "failed", message)
 
 
 def _copy_file(
@@ -324,12 +416,13 @@ def _copy_file(
     """Copy one file; True when a server-side move already removed the source."""
     source_backend = source._mount.backend
     target_backend = target._mount.backend
-    if source_backend.can_copy_within(target_backend):
+    source_store, target_store = unwrap(source_backend), unwrap(target_backend)
+    if source_store.can_copy_within(target_store):
         try:
             if plan.verify:
-                source_backend.move_within(source._loc(), target._loc(), target_backend)
+                source_store.move_within(source._loc(), target._loc(), target_store)
             else:
-                source_backend.copy_within(source._loc(), target._loc(), target_backend)
+                source_store.copy_within(source._loc(), target._loc(), target_store)
         except Exception as exc:
             source._fail(exc, f"copy to {target.fullpath} from")
         plan.callback.on_bytes(source_stat.size)

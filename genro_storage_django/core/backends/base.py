@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
@@ -249,6 +249,28 @@ class Backend(ABC):
 
     def copy_within(self, source: str, target: str, other: Backend) -> None:
         raise NotImplementedError
+
+    def copy_files_within(
+        self, copies: Sequence[tuple[str, str, float | None]], other: Backend
+    ) -> list[Exception | None]:
+        """Copy several ``(source, target, mtime)`` files server-side, one outcome each.
+
+        An outcome is ``None`` for a file copied (with ``mtime`` set where ``other``
+        keeps times) or the exception that stopped it; one failure does not stop the
+        others. This default copies one file after the other; a backend that can
+        publish a batch more cheaply than its files one by one overrides it.
+        """
+        outcomes: list[Exception | None] = []
+        for source, target, mtime in copies:
+            try:
+                self.copy_within(source, target, other)
+                if mtime is not None:
+                    other.set_mtime(target, mtime)
+            except Exception as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def move_within(self, source: str, target: str, other: Backend) -> None:
         """Default: server-side copy, then delete the source."""
