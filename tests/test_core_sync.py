@@ -205,6 +205,15 @@ def test_single_file_sync(manager: StorageManager) -> None:
         plan_sync(manager.node("src:one.txt"), manager.node("dst:dir"))
 
 
+def test_single_file_sync_to_a_store_that_cannot_keep_times(manager: StorageManager) -> None:
+    manager.node("src:one.txt").write_bytes(b"single")
+    manager.get_backend("src").set_mtime(manager.node("src:one.txt").location, 1_000_000)
+    assert sync(manager.node("src:one.txt"), manager.node("mem:one.txt")).copied == ["src:one.txt"]
+    again = sync(manager.node("src:one.txt"), manager.node("mem:one.txt"))
+    # The upload is newer than the source: current, with no content comparison.
+    assert again.skipped == [("src:one.txt", "same size, uploaded after the source changed")]
+
+
 def test_report_as_dict_and_permissions(manager: StorageManager) -> None:
     fill(manager.node("src:"))
     report = sync(manager.node("src:"), manager.node("mem:"), transfers=1)
