@@ -1,0 +1,280 @@
+"""How the transfer engine copies the files it has chosen.
+
+One file at a time (:func:`copy_one`: server-side within one storage system,
+streamed in chunks across systems, verified before a move deletes its source),
+several at once (:func:`copy_each`, on worker threads), or, for a sync's copies
+within one system, in batches through :meth:`Backend.copy_files_within`
+(:func:`copy_in_batches`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .backends.base import StatResult
+from .backends.relative import unwrap
+from .errors import StorageError, StorageNotFoundError, TransferError
+from .node import CHUNK_SIZE
+from .reports import FileTransfer, TransferCallback, TransferReport
+from .skips import SkipFunction, SkipStrategy, skip_reason
+
+if TYPE_CHECKING:
+    from .node import StorageNode
+
+__all__ = ["CopyPlan", "copies_within", "copy_each", "copy_in_batches", "copy_one"]
+
+_T = TypeVar("_T")
+
+#: A server-side batch (see :meth:`Backend.copy_files_within`) holds at most this
+#: many files and, unless it is one larger file, this many bytes.
+BATCH_FILES = 64
+BATCH_BYTES = 8 << 20
+
+
+@dataclass
+class CopyPlan:
+    """The options of one copy, move or sync, resolved once."""
+
+    skip: SkipStrategy
+    skip_fn: SkipFunction | None
+    accept: Callable[[str], bool] | None
+    node_filter: Callable[[StorageNode], bool] | None
+    callback: TransferCallback
+    on_file: Callable[[StorageNode, StorageNode], Any] | None
+    on_skip: Callable[[StorageNode, str], Any] | None
+    workers: int
+    preserve_mtime: bool
+    verify: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def copies_within(item: FileTransfer) -> bool:
+    """Whether ``item`` can be copied server-side (relative mounts looked through)."""
+    return unwrap(item.source.backend).can_copy_within(unwrap(item.target.backend))
+
+
+def copy_each(
+    items: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport, delete_source: bool
+) -> None:
+    """:func:`copy_one` for every item, on ``plan.workers`` threads."""
+
+    def one(item: FileTransfer) -> None:
+        copy_one(
+            item.source,
+            item.source_stat,
+            item.target,
+            item.target_stat,
+            plan,
+            report,
+            delete_source,
+        )
+
+    _in_parallel(items, one, plan.workers)
+
+
+def copy_in_batches(items: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
+    """Copy items that stay within one storage system in batches (see :func:`_batches`)."""
+    _in_parallel(_batches(items), lambda batch: _copy_batch(batch, plan, report), plan.workers)
+
+
+def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: int) -> None:
+    if workers == 1 or len(work) < 2:
+        for piece in work:
+            function(piece)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(function, work))
+
+
+def _batches(items: Sequence[FileTransfer]) -> list[list[FileTransfer]]:
+    """Consecutive items between the same two backends, in batches of bounded size.
+
+    The byte bound gives a large file a batch of its own, so that concurrent
+    transfers share the large files out rather than one worker getting them all.
+    """
+    batches: list[list[FileTransfer]] = []
+    batch_bytes = 0
+    for item in items:
+        current = batches[-1] if batches else None
+        if (
+            current is None
+            or len(current) >= BATCH_FILES
+            or batch_bytes + item.source_stat.size > BATCH_BYTES
+            or current[0].source.backend is not item.source.backend
+            or current[0].target.backend is not item.target.backend
+        ):
+            batches.append([item])
+            batch_bytes = item.source_stat.size
+        else:
+            current.append(item)
+            batch_bytes += item.source_stat.size
+    return batches
+
+
+def _copy_batch(batch: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
+    """Copy a batch server-side through the backend's :meth:`copy_files_within`."""
+    copies: list[tuple[str, str, float | None]] = []
+    started: list[FileTransfer] = []
+    for item in batch:
+        try:
+            mtime = item.source_stat.mtime if plan.preserve_mtime else None
+            copies.append((item.source._loc(), item.target._loc(), mtime))
+        except Exception as exc:
+            _failed(item.source, item.target, exc, plan, report)
+            continue
+        started.append(item)
+        plan.callback.on_file_start(item.source, item.target, item.source_stat.size)
+    # A batch shares its two backends (see _batches).
+    source_store = unwrap(batch[0].source.backend)
+    outcomes = source_store.copy_files_within(copies, unwrap(batch[0].target.backend))
+    for item, outcome in zip(started, outcomes, strict=True):
+        if outcome is None:
+            plan.callback.on_bytes(item.source_stat.size)
+            _copied(item.source, item.target, item.source_stat.size, plan, report, False)
+            continue
+        try:
+            item.source._fail(outcome, f"copy to {item.target.fullpath} from")
+        except Exception as mapped:
+            _failed(item.source, item.target, mapped, plan, report)
+
+
+def copy_one(
+    source: StorageNode,
+    source_stat: StatResult,
+    target: StorageNode,
+    target_stat: StatResult | None,
+    plan: CopyPlan,
+    report: TransferReport,
+    delete_source: bool,
+) -> None:
+    try:
+        reason = skip_reason(source, source_stat, target, target_stat, plan.skip, plan.skip_fn)
+        if reason is not None:
+            with plan.lock:
+                report.skipped.append((source.fullpath, reason))
+            plan.callback.on_file_done(source, target, "skipped", reason)
+            if plan.on_skip is not None:
+                plan.on_skip(source, reason)
+            return
+        plan.callback.on_file_start(source, target, source_stat.size)
+        source_gone = _copy_file(source, source_stat, target, plan)
+        if delete_source and not source_gone:
+            source._mount.backend.remove_file(source._loc())
+            source._mount.backend.invalidate(source._loc())
+    except Exception as exc:
+        _failed(source, target, exc, plan, report)
+        return
+    _copied(source, target, source_stat.size, plan, report, delete_source)
+
+
+def _copied(
+    source: StorageNode,
+    target: StorageNode,
+    size: int,
+    plan: CopyPlan,
+    report: TransferReport,
+    delete_source: bool,
+) -> None:
+    with plan.lock:
+        report.copied.append(source.fullpath)
+        report.bytes += size
+        if delete_source:
+            report.deleted.append(source.fullpath)
+    plan.callback.on_file_done(source, target, "copied")
+    if plan.on_file is not None:
+        plan.on_file(source, target)
+
+
+def _failed(
+    source: StorageNode, target: StorageNode, exc: Exception, plan: CopyPlan, report: TransferReport
+) -> None:
+    message = str(exc) if isinstance(exc, StorageError) else f"{type(exc).__name__}: {exc}"
+    with plan.lock:
+        report.errors.append((source.fullpath, message))
+    plan.callback.on_file_done(source, target, "failed", message)
+
+
+def _copy_file(
+    source: StorageNode, source_stat: StatResult, target: StorageNode, plan: CopyPlan
+) -> bool:
+    """Copy one file; True when a server-side move already removed the source."""
+    source_backend = source._mount.backend
+    target_backend = target._mount.backend
+    source_store, target_store = unwrap(source_backend), unwrap(target_backend)
+    if source_store.can_copy_within(target_store):
+        try:
+            if plan.verify:
+                source_store.move_within(source._loc(), target._loc(), target_store)
+            else:
+                source_store.copy_within(source._loc(), target._loc(), target_store)
+        except Exception as exc:
+            source._fail(exc, f"copy to {target.fullpath} from")
+        plan.callback.on_bytes(source_stat.size)
+        if plan.verify:
+            _ensure_present(target, source_stat)
+            return True
+        _finish(source_stat, target, plan)
+        return False
+    digest = hashlib.md5(usedforsecurity=False) if plan.verify else None
+    written = 0
+    try:
+        with source_backend.open_read(source._loc()) as reader:
+            writer = target_backend.open_writer(target._loc())
+            try:
+                while chunk := reader.read(CHUNK_SIZE):
+                    writer.write(chunk)
+                    written += len(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
+                    plan.callback.on_bytes(len(chunk))
+                if written != source_stat.size:
+                    raise TransferError(
+                        f"read {written} bytes of {source.fullpath}, expected {source_stat.size}"
+                    )
+            except BaseException:
+                writer.abort()
+                raise
+            writer.commit()
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise TransferError(
+            f"cannot copy {source.fullpath} to {target.fullpath}: {type(exc).__name__}: {exc}"
+        ) from exc
+    target_backend.invalidate(target._loc())
+    if digest is not None:
+        _verify(target, source_stat, digest.hexdigest())
+    _finish(source_stat, target, plan)
+    return False
+
+
+def _finish(source_stat: StatResult, target: StorageNode, plan: CopyPlan) -> None:
+    if plan.preserve_mtime and source_stat.mtime is not None:
+        target._mount.backend.set_mtime(target._loc(), source_stat.mtime)
+
+
+def _verify(target: StorageNode, source_stat: StatResult, digest: str) -> None:
+    """Check the published destination before a move may delete its source."""
+    landed = target.stat()
+    problem = None
+    if landed.size != source_stat.size:
+        problem = f"size {landed.size}, expected {source_stat.size}"
+    elif landed.md5 is not None and landed.md5 != digest:
+        problem = f"MD5 {landed.md5}, expected {digest}"
+    if problem:
+        target._mount.backend.remove_file(target._loc())
+        raise TransferError(f"verification of {target.fullpath} failed: {problem}")
+
+
+def _ensure_present(target: StorageNode, source_stat: StatResult) -> None:
+    try:
+        landed = target.stat()
+    except StorageNotFoundError:
+        raise TransferError(f"{target.fullpath} is missing after the move") from None
+    if landed.size != source_stat.size:
+        raise TransferError(f"{target.fullpath} has size {landed.size} after the move")
