@@ -336,8 +336,7 @@ class LocalAtomicWriter(AtomicWriter):
 
     def copy_from(self, source: str) -> None:
         """Copy a local file's content in the kernel (sendfile) where it can."""
-        if self._stream is not None:
-            self._stream.flush()
+        self._flush_buffer()
         source_fd = os.open(source, _READ_FLAGS)
         try:
             offset = 0
@@ -370,8 +369,7 @@ class LocalAtomicWriter(AtomicWriter):
             self._stream.flush()
 
     def _commit(self) -> None:
-        if self._stream is not None:
-            self._stream.flush()
+        self._flush_buffer()
         if self._fsync:
             os.fsync(self._fd)
         self._close()
