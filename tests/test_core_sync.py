@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode, StoragePermissionError
-from genro_storage_django.core.backends import local as local_backend
+from genro_storage_django.core.backends import local_writer
 from genro_storage_django.core.sync import Compare, plan_sync, sync
 from genro_storage_django.core.transfer import TransferReport, transfer_files
 
@@ -279,7 +279,7 @@ def test_a_batch_is_durable_before_any_file_is_published(
     contents = many_files(manager.node("src:"), 40)
     events: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
-    real_syncfs = local_backend._syncfs()
+    real_syncfs = local_writer._syncfs()
     assert real_syncfs is not None  # Linux 5.8 or later
 
     def fsync(fd: int) -> None:
@@ -296,7 +296,7 @@ def test_a_batch_is_durable_before_any_file_is_published(
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    monkeypatch.setattr(local_backend, "_syncfs", lambda: syncfs if durable == "syncfs" else None)
+    monkeypatch.setattr(local_writer, "_syncfs", lambda: syncfs if durable == "syncfs" else None)
     report = sync(manager.node("src:"), manager.node(target), transfers=1)
     assert report.ok and len(report.copied) == 40
     published = [path for kind, path in events if kind == "publish"]
@@ -327,7 +327,7 @@ def test_a_failed_syncfs_publishes_none_of_its_batch(
         ctypes.set_errno(errno.EIO)
         return -1
 
-    monkeypatch.setattr(local_backend, "_syncfs", lambda: failing_syncfs)
+    monkeypatch.setattr(local_writer, "_syncfs", lambda: failing_syncfs)
     report = sync(manager.node("src:"), manager.node("dst:"))
     assert report.copied == [] and len(report.errors) == 5
     assert all("syncfs: Input/output error" in message for _path, message in report.errors)
@@ -335,7 +335,7 @@ def test_a_failed_syncfs_publishes_none_of_its_batch(
 
 
 def test_syncfs_is_used_only_where_it_reports_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    find = local_backend._syncfs.__wrapped__
+    find = local_writer._syncfs.__wrapped__
     assert find() is not None
     monkeypatch.setattr(os, "uname", lambda: os.uname_result(("Linux", "h", "5.4.0", "", "")))
     assert find() is None  # before 5.8 syncfs returned 0 even when write-back failed
@@ -382,7 +382,7 @@ def test_batch_failures_of_single_files_are_reported_and_the_rest_copied(
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(local_backend, "_syncfs", lambda: None)  # one fsync per file
+    monkeypatch.setattr(local_writer, "_syncfs", lambda: None)  # one fsync per file
     report = sync(manager.node("src:"), manager.node("dst:"))
     errors = dict(report.errors)
     assert set(errors) == {"src:escape/a.txt", "src:blocked", "src:d1/f004.bin"}
@@ -407,7 +407,7 @@ def test_a_batch_copied_without_sendfile_lands_whole_with_its_times(
 
     monkeypatch.setattr(os, "sendfile", refuse)
     if durability == "fsync":
-        monkeypatch.setattr(local_backend, "_syncfs", lambda: None)
+        monkeypatch.setattr(local_writer, "_syncfs", lambda: None)
     assert sync(manager.node("src:"), manager.node("dst:")).ok
     for path, data in contents.items():
         assert manager.node("dst:", path).read_bytes() == data
