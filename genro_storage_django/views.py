@@ -28,13 +28,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponseBase,
-    HttpResponseForbidden,
-)
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
@@ -66,7 +61,8 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         try:
             granted = verify_query(mount, path, query.dict() if query is not None else {})
         except InvalidSignature as exc:
-            return HttpResponseForbidden(f"invalid file URL: {exc}", content_type="text/plain")
+            # Raised, not returned: the project's handler403 (its 403.html) answers.
+            raise PermissionDenied(f"invalid file URL: {exc}") from None
         download, filename = granted.download, granted.filename
     elif policy == "authenticated" and not _logged_in(request):
         raise Http404("no such file")

@@ -69,7 +69,7 @@ class ExampleServer:
         return session
 
 
-def example_environment(var_dir: Path, **extra: str) -> dict[str, str | None]:
+def example_environment(var_dir: Path, **extra: str | None) -> dict[str, str | None]:
     """The environment of the example's processes: settings, a fresh secret, ``var_dir``."""
     values: dict[str, str | None] = dict.fromkeys(EXAMPLE_VARIABLES)
     values.update(
@@ -110,14 +110,24 @@ def manage(
 
 
 @contextmanager
-def running_example(workdir: Path, seed: bool = True, **extra_env: str) -> Iterator[ExampleServer]:
-    """Migrate, seed (demo user and documents) and serve the example on a free port."""
+def running_example(
+    workdir: Path, seed: bool = True, debug: bool = True, **extra_env: str | None
+) -> Iterator[ExampleServer]:
+    """Migrate, seed (demo user and documents) and serve the example on a free port.
+
+    ``debug=False`` serves with ``DEBUG`` off, as in production: Django then renders the
+    project's 404.html (with ``DEBUG`` on it shows its technical 404 page instead). Seeding
+    needs ``DEBUG`` on, and runserver's ``--insecure`` still serves the static files.
+    """
     var_dir = workdir / "var"
     env = example_environment(var_dir, **extra_env)
     manage("migrate", "--noinput", "-v0", env=env)
     manage("seed_demo", *([] if seed else ["--no-documents"]), env=env)
     port = free_port()
     command = [sys.executable, str(MANAGE), "runserver", f"{HOST}:{port}", "--noreload"]
+    if not debug:
+        env = {**env, "DJANGO_DEBUG": "0"}
+        command.append("--insecure")
     stack = ExitStack()
     # The environment only while the server starts: this process (whose Django runs on
     # tests.settings) keeps its own variables while the tests run.

@@ -118,3 +118,37 @@ def test_sync_page_copies_the_uploads_to_the_bucket(
     again = sync()
     assert re.search(r'id="copied-count">0<', again)
     assert re.search(r'id="skipped-count">3<', again)
+
+
+@pytest.mark.cloud
+def test_sync_page_shows_missing_credentials(
+    s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A bucket named, no credentials anywhere: the page says so (it used to answer 500)."""
+    missing = str(tmp_path_factory.mktemp("no-aws") / "missing")
+    with running_example(
+        tmp_path_factory.mktemp("example-no-credentials"),
+        DEMO_ARCHIVE_S3_BUCKET=BUCKET,
+        AWS_ENDPOINT_URL=s3_server.endpoint_url,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_SESSION_TOKEN=None,
+        AWS_PROFILE=None,
+        AWS_CONFIG_FILE=missing,
+        AWS_SHARED_CREDENTIALS_FILE=missing,
+        AWS_EC2_METADATA_DISABLED="true",
+    ) as example:
+        browser = example.login()
+        page = browser.get(example.url("/sync/"), timeout=30)
+        assert page.status_code == 200
+        assert re.search(
+            r'id="archive-error">The archive cannot be listed: [^<]*credentials', page.text
+        )
+        answer = browser.post(
+            example.url("/sync/"),
+            data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            timeout=60,
+        )
+    assert answer.status_code == 200
+    assert re.search(r'id="sync-error">[^<]*credentials', answer.text), answer.text[-3000:]

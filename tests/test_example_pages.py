@@ -203,6 +203,7 @@ def test_sync_page_copies_then_skips_then_deletes(
     dry = sync(dry_run="on")
     assert "Dry run" in dry and "--dry-run" in dry
     assert count(dry, "copied") == len(uploads)
+    assert "<dt>would transfer</dt>" in dry and "<dt>transferred</dt>" not in dry
     assert stored_files(archive) == {}
 
     first = sync()
@@ -223,6 +224,38 @@ def test_sync_page_copies_then_skips_then_deletes(
     assert count(pruned, "deleted") == 1
     assert "--delete --noinput" in pruned
     assert not (archive / gone).exists()
+
+
+def test_sync_page_offers_the_force_its_error_asks_for(
+    example: ExampleServer, browser: requests.Session
+) -> None:
+    uploads, kept = uploads_dir(example), example.var_dir / "uploads-kept"
+    archive = example.var_dir / "archive"
+    page = browser.get(example.url("/sync/"), timeout=10).text
+    assert 'name="force"' in page and "(--force)" in page
+
+    def sync(**flags: str) -> str:
+        data = {"csrfmiddlewaretoken": browser.cookies["csrftoken"], **flags}
+        answer = browser.post(example.url("/sync/"), data=data, timeout=30)
+        assert answer.status_code == 200
+        return answer.text
+
+    sync()  # the archive holds the uploads
+    archived = stored_files(archive)
+    assert archived
+    uploads.rename(kept)
+    uploads.mkdir()
+    try:
+        refused = sync(delete="on")
+        assert "the source is empty (force to allow it)" in refused
+        assert stored_files(archive) == archived
+        forced = sync(delete="on", force="on")
+        assert "--delete --noinput --force" in forced
+        assert re.search(rf'id="deleted-count">{len(archived)}<', forced)
+        assert stored_files(archive) == {}
+    finally:
+        uploads.rmdir()
+        kept.rename(uploads)
 
 
 def test_sync_page_shows_a_failed_sync(example: ExampleServer, browser: requests.Session) -> None:

@@ -25,3 +25,8 @@ class SyncForm(forms.Form):
         label="Delete from the archive",
         help_text="Remove archived files that are no longer in uploads (--delete).",
     )
+    force = forms.BooleanField(
+        required=False,
+        label="Even if uploads is empty",
+        help_text="With delete: empty the archive when uploads has no files (--force).",
+    )

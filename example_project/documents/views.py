@@ -1,36 +1,79 @@
-"""The pages: the documents table, the upload form, and the sync to the archive."""
+"""The pages: the documents (searchable, paginated), one document, the upload form, the sync."""
 
 from __future__ import annotations
 
-import io
-import json
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.management import CommandError, call_command
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from genro_storage_django import get_manager
+from genro_storage_django import node_for
 from genro_storage_django.core import StorageError
 
-from .forms import DocumentForm, SyncForm
+from .forms import DocumentForm
 from .models import Document
+
+PAGE_SIZE = 10
+# The upload page's script sends the form with this header to follow its progress: it then
+# gets JSON (where to go) or the page with the form's errors and status 400.
+PROGRESS_HEADER = "X-Upload-Progress"
 
 
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
     documents = Document.objects.select_related("owner")
-    return render(request, "documents/list.html", {"documents": documents})
+    if query:
+        documents = documents.filter(
+            Q(title__icontains=query) | Q(description__icontains=query) | Q(file__icontains=query)
+        )
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "documents/list.html", {"page": page, "query": query})
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(Document.objects.select_related("owner"), pk=pk)
+    node = node_for(document.file)
+    try:
+        stat = node.stat()
+    except StorageError:
+        stat = None  # listed in the database, gone from the mount: the page says so
+    context = {
+        "document": document,
+        "node": node,
+        "stat": stat,
+        "can_delete": _may_delete(request, document),
+    }
+    return render(request, "documents/detail.html", context)
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_object_or_404(Document, pk=pk)
+    if not _may_delete(request, document):
+        raise PermissionDenied("only its owner or staff may delete a document")
+    title = document.title
+    document.delete()  # its files too: see models._delete_files
+    messages.success(request, f"Deleted “{title}” and its files.")
+    return redirect("documents:list")
+
+
+def _may_delete(request: HttpRequest, document: Document) -> bool:
+    user = request.user
+    return bool(user.is_staff or (document.owner_id is not None and document.owner_id == user.pk))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
+    with_progress = request.headers.get(PROGRESS_HEADER) == "1"
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES)
         if form.is_valid():
@@ -38,73 +81,10 @@ def upload(request: HttpRequest) -> HttpResponse:
             document.owner = request.user if request.user.is_authenticated else None
             document.save()
             messages.success(request, f"Uploaded “{document.title}”.")
+            if with_progress:
+                return JsonResponse({"location": reverse("documents:list")})
             return redirect("documents:list")
     else:
         form = DocumentForm()
-    return render(request, "documents/upload.html", {"form": form})
-
-
-@dataclass(frozen=True)
-class ArchivedFile:
-    path: str
-    size: int
-    modified: datetime | None
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def sync_to_archive(request: HttpRequest) -> HttpResponse:
-    """Run ``manage.py storage_sync uploads: archive: --json`` and show its report."""
-    report: dict[str, Any] | None = None
-    error = ""
-    command: list[str] = []
-    form = SyncForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        command = ["storage_sync", "uploads:", "archive:", "--json"]
-        if form.cleaned_data["dry_run"]:
-            command.append("--dry-run")
-        if form.cleaned_data["delete"]:
-            command += ["--delete", "--noinput"]
-        report, error = run_command(command)
-    context = {
-        "form": form,
-        "report": report,
-        "error": error,
-        "command": " ".join(["manage.py", *command]),
-        "archive": archive_listing(),
-        "archive_type": get_manager().get_mount("archive").type_name,
-    }
-    return render(request, "documents/sync.html", context)
-
-
-def run_command(command: list[str]) -> tuple[dict[str, Any] | None, str]:
-    """Run a management command with ``--json``: its report (last line) and any error."""
-    out, err = io.StringIO(), io.StringIO()
-    error = ""
-    try:
-        call_command(*command, stdout=out, stderr=err)
-    except CommandError as exc:
-        error = str(exc)
-    lines = out.getvalue().strip().splitlines()
-    report = json.loads(lines[-1]) if lines else None
-    return report, error
-
-
-def archive_listing() -> list[ArchivedFile] | None:
-    """What the archive holds (None if it cannot be listed, e.g. a bucket that is missing)."""
-    try:
-        found = list(get_manager().node("archive:").walk_files())
-    except StorageError:
-        return None
-    return [
-        ArchivedFile(
-            path=node.path,
-            size=stat.size,
-            modified=(
-                datetime.fromtimestamp(stat.mtime, tz=timezone.utc)
-                if stat.mtime is not None
-                else None
-            ),
-        )
-        for node, stat in sorted(found, key=lambda item: item[0].path)
-    ]
+    status = 400 if with_progress else 200
+    return render(request, "documents/upload.html", {"form": form}, status=status)
