@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from genro_storage_django.core import StorageManager
+from genro_storage_django.core import OverlappingPathsError, StorageManager, sync
 from tests.cloud import bare_fs, bucket_of, cloud_config, cloud_params, server_of
 from tests.servers import Request
 from tests.signatures import gcs_signature_valid, s3_signature_valid
@@ -276,6 +276,34 @@ def test_different_credentials_never_copy_server_side(request: pytest.FixtureReq
     manager.node("a:x.bin").write_bytes(b"streamed")
     manager.node("a:x.bin").copy_to("b:y.bin")
     assert manager.node("b:y.bin").read_bytes() == b"streamed"
+
+
+def test_nested_prefixes_of_one_bucket_overlap_whatever_the_options(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    outer = cloud_config(kind, request)
+    prefix = outer["prefix"]
+    # Other client options, same endpoint: still the same bucket.
+    tuned = {"s3": {"config_kwargs": {"retries": {"max_attempts": 2}}}}.get(kind, {})
+    manager = StorageManager(
+        {
+            "outer": outer,
+            "inner": cloud_config(kind, request, prefix=f"{prefix}/inner", options=tuned),
+            "sibling": cloud_config(kind, request, prefix=f"{prefix}-old"),
+        }
+    )
+    manager.node("outer:keep.txt").write_bytes(b"kept")
+    manager.node("outer:inner/x.txt").write_bytes(b"x")
+    with pytest.raises(OverlappingPathsError, match="overlap"):
+        sync(manager.node("inner:"), manager.node("outer:"), delete=True)
+    with pytest.raises(OverlappingPathsError, match="overlap"):
+        manager.node("outer:").move_to("inner:nested")
+    with pytest.raises(OverlappingPathsError, match="same file"):
+        manager.node("inner:x.txt").copy_to("outer:inner/x.txt")
+    assert manager.node("outer:keep.txt").read_bytes() == b"kept"
+    assert manager.node("inner:x.txt").read_bytes() == b"x"
+    assert sync(manager.node("outer:"), manager.node("sibling:")).ok
+    assert manager.node("sibling:inner/x.txt").read_bytes() == b"x"
 
 
 def _in(seconds: int) -> Any:

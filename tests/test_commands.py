@@ -200,6 +200,73 @@ def test_argument_errors(mounts: dict[str, Path]) -> None:
         run("storage_copy", "src:", "dst:", "--transfers", "0")
 
 
+def test_max_delete_refuses_negative_numbers(mounts: dict[str, Path]) -> None:
+    get_manager().node("dst:extra.txt").write_bytes(b"x")
+    get_manager().node("dst:more.txt").write_bytes(b"y")
+    for value in ("-1", "two"):
+        with pytest.raises(CommandError, match="--max-delete"):
+            run("storage_sync", "src:", "dst:", "--delete", "--noinput", "--max-delete", value)
+    assert sorted(os.listdir(mounts["dst"])) == ["extra.txt", "more.txt"]
+    with pytest.raises(CommandError, match="--transfers: must be at least 1"):
+        run("storage_copy", "src:", "dst:", "--transfers", "-2")
+
+
+@pytest.fixture
+def overlapping(settings: SettingsWrapper, tmp_path: Path) -> Path:
+    root = tmp_path / "m"
+    settings.STORAGE_MOUNTS = {
+        "m": {"type": "local", "path": str(root)},
+        "nested": {"type": "local", "path": str(root / "d")},
+        "backup": {"type": "relative", "path": "m:d/backup"},
+    }
+    for path, data in FILES.items():
+        get_manager().node("m:d", path).write_bytes(data)
+        get_manager().node("m:sub", path).write_bytes(data)
+    return root
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("storage_sync", "m:sub", "m:", "--delete", "--noinput"),
+        ("storage_sync", "m:d", "m:d/backup"),
+        ("storage_sync", "m:d", "backup:", "--delete", "--noinput"),
+        ("storage_sync", "nested:", "m:", "--delete", "--noinput"),
+        ("storage_copy", "m:", "nested:docs"),
+    ],
+)
+def test_overlapping_trees_are_refused(overlapping: Path, arguments: tuple[str, ...]) -> None:
+    before = sorted(str(path) for path in overlapping.rglob("*"))
+    with pytest.raises(CommandError, match="source and destination overlap"):
+        run(*arguments)
+    assert sorted(str(path) for path in overlapping.rglob("*")) == before
+
+
+def test_an_overlap_exits_non_zero_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "m" / "sub").mkdir(parents=True)
+    (tmp_path / "m" / "sub" / "keep.txt").write_bytes(b"keep")
+    (tmp_path / "overlap_settings.py").write_text(
+        'SECRET_KEY = "overlap-test"\n'
+        'INSTALLED_APPS = ["genro_storage_django"]\n'
+        f"STORAGE_MOUNTS = {{'m': {{'type': 'local', 'path': {str(tmp_path / 'm')!r}}}}}\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "overlap_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()]),
+    }
+    finished = subprocess.run(
+        [sys.executable, "-m", "django", "storage_sync", "m:sub", "m:", "--delete", "--noinput"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 1
+    assert "source and destination overlap" in finished.stderr
+    assert (tmp_path / "m" / "sub" / "keep.txt").read_bytes() == b"keep"
+
+
 def test_storage_ls(mounts: dict[str, Path]) -> None:
     out, _err = run("storage_ls", "src:")
     assert out.splitlines() == ["src:a.txt", "src:docs/", "src:img/"]

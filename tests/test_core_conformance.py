@@ -15,6 +15,7 @@ from django.core.exceptions import SuspiciousFileOperation
 
 from genro_storage_django.core import (
     DirectoryNotEmptyError,
+    OverlappingPathsError,
     StorageError,
     StorageExistsError,
     StorageIsADirectoryError,
@@ -367,9 +368,9 @@ def test_move_tree_within_mount(writable_root: StorageNode) -> None:
 
 def test_copy_into_itself_is_refused(writable_root: StorageNode) -> None:
     _populate(writable_root / "tree")
-    with pytest.raises(StorageError, match="into itself"):
+    with pytest.raises(OverlappingPathsError, match="one inside the other"):
         (writable_root / "tree").copy_to(writable_root / "tree" / "inner")
-    with pytest.raises(StorageError, match="onto itself"):
+    with pytest.raises(OverlappingPathsError, match="the same file"):
         (writable_root / "tree" / "a.txt").copy_to(writable_root / "tree" / "a.txt")
 
 

@@ -119,6 +119,14 @@ def test_delete_prunes_extra_files_after_copying(manager: StorageManager) -> Non
     assert not manager.node("dst:zz.txt").exists()
 
 
+def test_negative_max_delete_is_refused(manager: StorageManager) -> None:
+    fill(manager.node("src:"))
+    manager.node("dst:old.txt").write_bytes(b"old")
+    with pytest.raises(ValueError, match="max_delete must be 0 or more"):
+        sync(manager.node("src:"), manager.node("dst:"), delete=True, max_delete=-1)
+    assert manager.node("dst:old.txt").exists()
+
+
 def test_max_delete_stops_and_reports(manager: StorageManager) -> None:
     fill(manager.node("src:"))
     for index in range(5):

@@ -17,6 +17,7 @@ from .config import ConfigProblem, Permissions
 from .errors import (
     BackendUnavailableError,
     DirectoryNotEmptyError,
+    OverlappingPathsError,
     StorageConfigError,
     StorageError,
     StorageExistsError,
@@ -45,6 +46,7 @@ __all__ = [
     "DirectoryNotEmptyError",
     "FsspecBackend",
     "Mount",
+    "OverlappingPathsError",
     "Permissions",
     "SkipStrategy",
     "StatResult",

@@ -16,6 +16,7 @@ from django.core.exceptions import SuspiciousFileOperation
 __all__ = [
     "BackendUnavailableError",
     "DirectoryNotEmptyError",
+    "OverlappingPathsError",
     "StorageConfigError",
     "StorageError",
     "StorageExistsError",
@@ -72,6 +73,11 @@ class UnsafePathError(StorageError, SuspiciousFileOperation):
 
 class TransferError(StorageError, OSError):
     """A copy or move failed; the source is untouched and no partial destination is left."""
+
+
+class OverlappingPathsError(StorageError, ValueError):
+    """A copy, move or sync whose source and destination share storage: one tree holds
+    the other, or both name the same file, whatever mounts they are reached through."""
 
 
 class StorageIsADirectoryError(StorageError, IsADirectoryError):

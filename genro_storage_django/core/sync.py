@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .backends.base import StatResult
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
+from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def plan_sync(
     plan = SyncPlan(source, destination)
     rules = (mode, update, ignore_existing, destination.backend.keeps_mtime)
     source_stat = source.stat()
+    refuse_overlap(source, destination, tree=source_stat.is_dir)
     if not source_stat.is_dir:
         # A single file: the destination is the target file itself.
         target_stat = destination._stat_or_none()
@@ -163,8 +165,12 @@ def sync(
     Deletions happen after the copies, only if every copy succeeded, never when the
     source is empty unless ``allow_empty_source``, at most ``max_delete`` of them
     (past that the rest are reported as errors), and only if ``confirm_delete``
-    (when given) accepts the list.
+    (when given) accepts the list. Trees that overlap on the storage itself (one
+    inside the other, through any mounts) raise :class:`~.errors.OverlappingPathsError`
+    before anything is listed or changed.
     """
+    if max_delete is not None and max_delete < 0:
+        raise ValueError(f"max_delete must be 0 or more (got {max_delete})")
     started = time.monotonic()
     destination._require("write")
     if delete:

@@ -22,6 +22,7 @@ from .backends.base import StatResult
 from .copying import CopyPlan, copies_within, copy_each, copy_in_batches, copy_one
 from .errors import TransferError
 from .globbing import compile_filters
+from .overlap import refuse_overlap
 from .reports import FileTransfer, TransferCallback, TransferReport, as_callback
 from .skips import SkipFunction, SkipStrategy
 
@@ -59,7 +60,9 @@ def copy(
     Include/exclude globs and ``filter`` apply to the files of a tree (paths relative
     to ``source``). ``progress`` is a :class:`TransferCallback` or a plain callable
     ``(files_done, files_total)``. Errors on single files of a tree are collected in
-    the report; a single-file copy raises them.
+    the report; a single-file copy raises them. A source and destination that overlap
+    on the storage (one tree inside the other, or the same file, through any mounts)
+    raise :class:`~.errors.OverlappingPathsError` before anything is copied.
     """
     plan = _make_plan(
         skip,
@@ -150,11 +153,10 @@ def _run(
     started = time.monotonic()
     report = TransferReport(source, destination)
     source_stat = source.stat()
+    refuse_overlap(source, destination, tree=source_stat.is_dir)
     if source_stat.is_dir:
         _copy_tree(source, destination, plan, report, delete_source)
     else:
-        if source == destination:
-            raise TransferError(f"cannot copy {source.fullpath} onto itself")
         plan.callback.on_start(1, source_stat.size)
         destination_stat = destination._stat_or_none()
         if destination_stat is not None and destination_stat.is_dir:
@@ -174,13 +176,6 @@ def _copy_tree(
     report: TransferReport,
     delete_source: bool,
 ) -> None:
-    inside = destination.mount_name == source.mount_name and (
-        not source.path
-        or destination.path == source.path
-        or destination.path.startswith(source.path + "/")
-    )
-    if inside:
-        raise TransferError(f"cannot copy {source.fullpath} into itself ({destination.fullpath})")
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
     work: list[FileTransfer] = []
     for relative, entry in source._walk_entries():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from typing import Any
 
 from django.core.checks import Tags
@@ -14,7 +15,26 @@ from ..conf import get_manager
 from ..core import StorageError, StorageNode, SyncReport, sync
 from .progress import ProgressLine, human_bytes
 
-__all__ = ["TransferCommand", "resolve_node"]
+__all__ = ["TransferCommand", "at_least", "resolve_node"]
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number not below ``minimum``.
+
+    ``--max-delete -1`` must not reach the sync, where a negative limit would count
+    from the end of the list and delete all but one file.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise ArgumentTypeError(f"must be at least {minimum} (got {value})")
+        return value
+
+    return parse
 
 
 def resolve_node(argument: str) -> StorageNode:
@@ -72,7 +92,11 @@ class TransferCommand(BaseCommand):
             help="leave out files matching GLOB (repeatable)",
         )
         parser.add_argument(
-            "--transfers", type=int, default=4, metavar="N", help="concurrent transfers (default 4)"
+            "--transfers",
+            type=at_least(1),
+            default=4,
+            metavar="N",
+            help="concurrent transfers (default 4)",
         )
         parser.add_argument(
             "--no-progress",
@@ -93,7 +117,7 @@ class TransferCommand(BaseCommand):
         )
         parser.add_argument(
             "--max-delete",
-            type=int,
+            type=at_least(0),
             default=None,
             metavar="N",
             help="delete at most N files; past that stop and fail",
@@ -110,8 +134,6 @@ class TransferCommand(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["transfers"] < 1:
-            raise CommandError("--transfers must be at least 1")
         source = resolve_node(options["source"])
         destination = resolve_node(options["destination"])
         progress = None

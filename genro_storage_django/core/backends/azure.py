@@ -72,6 +72,12 @@ class AzureBackend(ObjectStoreBackend):
             )
         return path
 
+    def endpoint(self) -> str:
+        # The account's blob service URL, from whichever credentials gave it; a SAS
+        # token rides in its query and is left out.
+        account = urlsplit(self.base_fs.service_client.url)
+        return f"{account.scheme}://{account.netloc}{account.path.rstrip('/')}"
+
     def upload_options(self, location: str) -> dict[str, Any]:
         return {"content_settings": {"content_type": self.content_type(location)}}
 
@@ -145,9 +151,7 @@ class AzureBackend(ObjectStoreBackend):
         if fs.account_key or settings.get("accountkey"):
             return str(fs.url(self.full_path(location), expires=seconds))
         container, blob = self.bucket_and_key(location)
-        account = urlsplit(fs.service_client.url)
-        plain = f"{account.scheme}://{account.netloc}{account.path.rstrip('/')}"
-        plain = f"{plain}/{container}/{quote(blob)}"
+        plain = f"{self.endpoint()}/{container}/{quote(blob)}"
         token = (fs.sas_token or settings.get("sharedaccesssignature") or "").lstrip("?")
         return f"{plain}?{token}" if token else plain
 

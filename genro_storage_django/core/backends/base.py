@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
@@ -22,9 +23,35 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["AtomicWriter", "Backend", "Kind", "StatResult", "to_timestamp"]
+__all__ = [
+    "AtomicWriter",
+    "Backend",
+    "Kind",
+    "PhysicalLocation",
+    "StatResult",
+    "to_timestamp",
+]
 
 Kind = Literal["file", "directory"]
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalLocation:
+    """Where an entry's bytes really are, whatever mount names it.
+
+    ``store`` tells storage systems apart (equal for two mounts on the same disk,
+    bucket endpoint or in-memory store); ``path`` is the entry's "/"-separated path
+    inside that store, with the mount root applied and, on disk, symlinks resolved.
+    """
+
+    store: Hashable
+    path: str
+
+    @classmethod
+    def on_disk(cls, path: str) -> PhysicalLocation:
+        """A path on this machine's disks, whichever mount kind reaches it: symlinks
+        resolved, so a link into the tree is seen for what it points to."""
+        return cls("local-disk", os.path.realpath(path).replace(os.sep, "/"))
 
 
 @dataclass(slots=True)
@@ -158,6 +185,12 @@ class Backend(ABC):
     @abstractmethod
     def relative(self, location: str) -> str:
         """The inverse of :meth:`locate`: mount-relative path of a backend location."""
+
+    def physical_location(self, location: str) -> PhysicalLocation:
+        """Where ``location`` is on the storage itself, so that two mounts can tell
+        whether their trees overlap. This default knows only its own mount: no other
+        backend object is taken for the same store."""
+        return PhysicalLocation(("backend", id(self)), location)
 
     # -- metadata ----------------------------------------------------------
     @abstractmethod

@@ -13,13 +13,13 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-from .base import AtomicWriter, Backend, Kind, StatResult, to_timestamp
+from .base import AtomicWriter, Backend, Kind, PhysicalLocation, StatResult, to_timestamp
 from .writers import TempRenameWriter, is_temp_name, temp_sibling
 
 if TYPE_CHECKING:
@@ -74,6 +74,27 @@ class FsspecBackend(Backend):
         if not location:
             return self.root
         return f"{self.root}/{location}" if self.root else location
+
+    def physical_location(self, location: str) -> PhysicalLocation:
+        local = self.local_file(location)
+        if local is not None:
+            return PhysicalLocation.on_disk(local)
+        return PhysicalLocation(self.store_identity(), self.full_path(location).strip("/"))
+
+    def store_identity(self) -> Hashable:
+        """What tells this storage system apart from others (not the mount root).
+
+        The protocol and the filesystem's arguments: mounts made with equal arguments
+        reach the same system (fsspec's own ``memory`` protocol is one store per
+        process). Object stores override it to leave credentials out, since two sets
+        of keys can reach one bucket.
+        """
+        return (self.protocol_name, repr(sorted(self.base_fs.storage_options.items())))
+
+    @property
+    def protocol_name(self) -> str:
+        protocol = self.base_fs.protocol
+        return protocol if isinstance(protocol, str) else str(protocol[0])
 
     # -- metadata --------------------------------------------------------------
     def stat(self, location: str) -> StatResult:
@@ -298,6 +319,4 @@ class FsspecBackend(Backend):
             path = parent
 
     def describe(self) -> str:
-        protocol = self.base_fs.protocol
-        name = protocol if isinstance(protocol, str) else protocol[0]
-        return f"{self.type_name} ({name}://{self.root})"
+        return f"{self.type_name} ({self.protocol_name}://{self.root})"

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from ..config import invalid
 from ..errors import UnsafePathError
-from .base import AtomicWriter, Backend, StatResult
+from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 from .local_writer import LocalAtomicWriter, make_durable
 from .writers import is_temp_name
 
@@ -83,6 +83,9 @@ class LocalBackend(Backend):
 
     def relative(self, location: str) -> str:
         return location[len(self.root) + 1 :].replace(os.sep, "/")
+
+    def physical_location(self, location: str) -> PhysicalLocation:
+        return PhysicalLocation.on_disk(location)
 
     def _crosses_symlink(self, path: str) -> bool:
         """Whether an existing component below the root is a symlink.

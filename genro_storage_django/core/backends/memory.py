@@ -8,10 +8,12 @@ its own and is never shared through fsspec's instance cache.
 from __future__ import annotations
 
 import io
+from collections.abc import Hashable
 from typing import IO, Any
 
 from fsspec.implementations.memory import MemoryFileSystem
 
+from .base import Backend
 from .fsspec_base import FsspecBackend
 from .writers import BufferedPutWriter
 
@@ -33,6 +35,14 @@ class MemoryBackend(FsspecBackend):
 
     def create_filesystem(self) -> Any:
         return PrivateMemoryFileSystem()
+
+    def store_identity(self) -> Hashable:
+        return ("memory", id(self.base_fs))
+
+    def can_copy_within(self, other: Backend) -> bool:
+        # Two stores built with the same (empty) arguments are still two stores: a copy
+        # made by this one's filesystem would land in its own store, not in ``other``.
+        return isinstance(other, MemoryBackend) and other.base_fs is self.base_fs
 
     def open_read(self, location: str) -> IO[bytes]:
         # The store keeps one BytesIO per file: hand out a private copy so two

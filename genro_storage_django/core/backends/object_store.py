@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import mimetypes
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, Any, ClassVar
 
 from ..config import invalid
@@ -116,6 +116,19 @@ class ObjectStoreBackend(FsspecBackend):
         prefix = normalize(str(self.options.get("prefix") or "").strip("/"))
         bucket = str(self.options[self.bucket_key])
         return f"{bucket}/{prefix}" if prefix else bucket
+
+    def store_identity(self) -> Hashable:
+        # The endpoint, never the credentials: two key pairs may reach the same bucket,
+        # which the physical path (bucket first) then names alike.
+        return (self.protocol_name, self.endpoint())
+
+    def endpoint(self) -> str | None:
+        """The service's address as configured (None: the provider's public one)."""
+        arguments = self.base_fs.storage_options
+        client = arguments.get("client_kwargs")
+        nested = client.get("endpoint_url") if isinstance(client, Mapping) else None
+        found = arguments.get("endpoint_url") or nested
+        return str(found).rstrip("/") if found else None
 
     def bucket_and_key(self, location: str) -> tuple[str, str]:
         bucket, _, key = self.full_path(location).partition("/")

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..config import invalid
 from ..errors import StorageError
 from ..paths import join, normalize, split_fullpath
-from .base import AtomicWriter, Backend, StatResult
+from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 
 if TYPE_CHECKING:
     from ..config import MountContext
@@ -69,6 +69,10 @@ class RelativeBackend(Backend):
 
     def relative(self, location: str) -> str:
         return self._strip_sub(self.parent.relative(location))
+
+    def physical_location(self, location: str) -> PhysicalLocation:
+        # The parent's location already holds the sub-tree: the parent knows the rest.
+        return self.parent.physical_location(location)
 
     def _strip_sub(self, inner: str) -> str:
         if not self.sub:
