@@ -127,6 +127,10 @@ def test_siblings_and_other_stores_do_not_overlap(manager: StorageManager) -> No
     manager.node("mem:cache").copy_to("mem2:cache")
     assert snapshot(manager.node("mem2:cache")) == snapshot(manager.node("uploads:cache"))
     assert sync(manager.node("inner:d"), manager.node("uploads:elsewhere")).ok
+    # A backend that says nothing of its store is a store of its own.
+    manager.add_mount({"name": "b64", "type": "base64"})
+    manager.node("b64:SGVsbG8=").copy_to("mem:hello.txt")
+    assert manager.node("mem:hello.txt").read_bytes() == b"Hello"
 
 
 def test_a_move_between_two_memory_mounts_keeps_the_file(manager: StorageManager) -> None:
