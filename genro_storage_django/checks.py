@@ -44,6 +44,7 @@ CHECK_IDS: dict[str, str] = {
     "unknown_parent": _PREFIX + "E006",
     "missing_extra": _PREFIX + "E007",
     "invalid_value": _PREFIX + "E008",
+    "nul_in_path": _PREFIX + "E011",
 }
 #: An invalid serving option (serve, serve_permission, cache_control, offload, offload_prefix).
 SERVING_ID = _PREFIX + "E009"
@@ -103,9 +104,11 @@ def check_mount_references(
     from .storage import MountStorage
 
     try:
-        names = {config.get("name") for config in load_mount_configs(conf.mounts_setting())}
+        configs = load_mount_configs(conf.mounts_setting())
     except StorageConfigError:
         return []  # the mounts check reports it
+    # A name that is not a str (a list, a dict) is the mounts check's error, and unhashable.
+    names = {name for config in configs if isinstance(name := config.get("name"), str)}
     messages: list[CheckMessage] = []
     storages = getattr(settings, "STORAGES", {}) or {}
     for alias, spec in storages.items():

@@ -9,6 +9,10 @@ The rules, and why:
 * Overlapping or nearly adjacent ranges are merged (the RFC allows it), so a
   response never sends the same bytes twice.
 * When no range can be satisfied the answer is 416 with ``bytes */size``.
+* Numbers of any length are accepted without converting thousands of digits
+  (Python refuses ``int()`` past 4,300 of them): a number longer than any file
+  size is read as "past the end", so a huge first byte is 416 and a huge last
+  byte or suffix means "to the end".
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ MAX_RANGES = 16
 #: Ranges closer than this are served as one part: a part's headers cost about as much.
 MERGE_GAP = 80
 
-_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+_SPEC = re.compile(r"^\s*([0-9]*)\s*-\s*([0-9]*)\s*$")
+#: More digits than any file size has (2**63 has 19): such a number is only "past the end".
+_MAX_DIGITS = 19
+_PAST_ANY_END: int = 10**_MAX_DIGITS
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,12 @@ def parse_range_header(header: str | None, size: int) -> list[ByteRange] | None:
         if not first and not last:
             return None
         if not first:
-            suffix = int(last)
+            suffix = _number(last)
             if suffix > 0 and size > 0:
                 ranges.append(ByteRange(max(size - suffix, 0), size - 1))
             continue
-        start = int(first)
-        end = int(last) if last else size - 1
+        start = _number(first)
+        end = _number(last) if last else size - 1
         if last and end < start:
             return None  # "5-2" is a syntax error: ignore the whole header
         if start < size:
@@ -80,6 +87,13 @@ def parse_range_header(header: str | None, size: int) -> list[ByteRange] | None:
     if not ranges:
         raise RangeNotSatisfiable
     return _merge(ranges)
+
+
+def _number(digits: str) -> int:
+    significant = digits.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        return _PAST_ANY_END
+    return int(significant or "0")
 
 
 def _merge(ranges: list[ByteRange]) -> list[ByteRange]:

@@ -4,9 +4,12 @@ A signed URL keeps the readable path (``/files/<mount>/<path>``) and carries in
 its query string an expiry time and a signature over mount, path, expiry and
 the download options, so none of them can be changed without breaking it.
 
-Expiry times are rounded up to the next :data:`EXPIRY_STEP` seconds: every URL
-signed for the same file within that step is the same string, so browsers and
-CDNs can cache the file instead of seeing a new URL on each page view.
+Long lifetimes (:data:`ROUNDED_FROM` seconds or more) end on a multiple of
+:data:`EXPIRY_STEP`, rounded down: every URL signed for the same file within that
+step is the same string, so browsers and CDNs can cache the file instead of seeing
+a new URL on each page view. Rounding down shortens a lifetime by less than a step
+and never extends it; short lifetimes are kept exact (to the next whole second), so
+``expires_in=1`` is refused two seconds later.
 
 Signatures are HMACs keyed by ``SECRET_KEY`` (salted for this use only); URLs
 signed with a key listed in ``SECRET_KEY_FALLBACKS`` stay valid while it is listed.
@@ -23,10 +26,19 @@ from urllib.parse import urlencode
 from django.core import signing
 from django.utils.crypto import constant_time_compare
 
-__all__ = ["EXPIRY_STEP", "InvalidSignature", "SignedQuery", "make_query", "verify_query"]
+__all__ = [
+    "EXPIRY_STEP",
+    "ROUNDED_FROM",
+    "InvalidSignature",
+    "SignedQuery",
+    "make_query",
+    "verify_query",
+]
 
 SALT = "genro_storage_django.files"
 EXPIRY_STEP = 60
+#: Lifetimes from this many seconds on are rounded: losing up to a step is then under 10 %.
+ROUNDED_FROM = 600
 DEFAULT_EXPIRES_IN = 3600
 
 
@@ -56,7 +68,10 @@ def make_query(
     if lifetime <= 0:
         raise ValueError("expires_in must be a positive number of seconds")
     moment = time.time() if now is None else now
-    expires = math.ceil((moment + lifetime) / EXPIRY_STEP) * EXPIRY_STEP
+    if lifetime >= ROUNDED_FROM:
+        expires = math.floor((moment + lifetime) / EXPIRY_STEP) * EXPIRY_STEP
+    else:
+        expires = math.ceil(moment + lifetime)
     params = {"exp": str(expires)}
     if download or filename:
         params["download"] = "1"

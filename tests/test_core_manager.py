@@ -98,6 +98,8 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "http", "base_url": "ftp://x"}}, "http\\(s\\) URL"),
         ({"x": {"type": "http", "base_url": "https://x", "permissions": "delete"}}, "read-only"),
         ({"x": {"type": "memory", "permissions": "all"}}, "permissions must be one of"),
+        ({"x": {"type": "memory", "permissions": ["readonly"]}}, "permissions must be one of"),
+        ({"x": {"type": "local", "path": "/srv/a\0b"}}, "NUL byte"),
         ({"x": {"type": "fsspec"}}, "missing required key 'protocol'"),
         ({"x": {"type": "fsspec", "protocol": ""}}, "non-empty string"),
         ({"x": {"type": "fsspec", "protocol": "nonexistent-proto"}}, "cannot load protocol"),

@@ -50,6 +50,11 @@ def test_the_test_settings_are_clean() -> None:
         ({"bad name!": {"type": "memory"}}, "genro_storage_django.E008"),
         ({"m": {"type": "memory", "file_overwrite": "yes"}}, "genro_storage_django.E008"),
         ({"m": {"type": "local", "path": "/tmp", "fsync": 0}}, "genro_storage_django.E008"),
+        ({"m": {"type": "memory", "permissions": ["readonly"]}}, "genro_storage_django.E008"),
+        ({"m": {"type": "memory", "permissions": {"read": True}}}, "genro_storage_django.E008"),
+        ([{"name": ["m"], "type": "memory"}], "genro_storage_django.E008"),
+        ([{"name": {"m": 1}, "type": "memory"}], "genro_storage_django.E008"),
+        ({"m": {"type": "local", "path": "/tmp/a\0b"}}, "genro_storage_django.E011"),
         ("not a mapping or list", "genro_storage_django.E008"),
         ({"m": {"type": "memory", "serve": "everyone"}}, "genro_storage_django.E009"),
         ({"m": {"type": "memory", "serve_permission": "nodot"}}, "genro_storage_django.E009"),
@@ -123,6 +128,7 @@ def test_every_core_code_has_an_id() -> None:
         "unknown_parent",
         "missing_extra",
         "not_absolute",
+        "nul_in_path",
     }
     assert set(CHECK_IDS) == codes
     assert len(set(CHECK_IDS.values())) == len(codes)
@@ -156,6 +162,20 @@ def test_model_fields_naming_an_unknown_mount(settings: Settings) -> None:
         "testapp.Document.attachment",
         "settings.STORAGES['default']",
     }
+
+
+@pytest.mark.parametrize(
+    "mounts",
+    [
+        {"m": {"type": "memory", "permissions": ["readonly"]}},
+        [{"name": ["m"], "type": "memory"}],
+        [{"name": {"m": 1}, "type": "memory"}],
+    ],
+)
+def test_unhashable_values_are_check_errors(settings: Settings, mounts: Any) -> None:
+    settings.STORAGE_MOUNTS = mounts
+    with pytest.raises(SystemCheckError, match=r"genro_storage_django\.E008"):
+        call_command("check")
 
 
 def test_manage_py_check_fails_with_the_ids(settings: Settings) -> None:

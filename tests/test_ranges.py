@@ -65,6 +65,31 @@ def test_unsatisfiable(header: str) -> None:
         parse_range_header(header, size)
 
 
+HUGE = "9" * 5000  # past int()'s 4,300-digit limit
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (f"bytes=0-{HUGE}", [(0, 999)]),  # a huge last byte: to the end
+        (f"bytes=-{HUGE}", [(0, 999)]),  # a huge suffix: the whole file
+        (f"bytes=10-{'0' * 5000}20", [(10, 20)]),  # leading zeros do not make a number big
+        (f"bytes={HUGE}-,0-9", [(0, 9)]),  # a huge first byte is past the end: dropped
+    ],
+)
+def test_huge_numbers(header: str, expected: list[tuple[int, int]]) -> None:
+    ranges = parse_range_header(header, 1000)
+    assert ranges is not None
+    assert [(r.start, r.end) for r in ranges] == expected
+
+
+def test_huge_numbers_unsatisfiable_or_ignored() -> None:
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range_header(f"bytes={HUGE}-", 1000)
+    assert parse_range_header(f"bytes={HUGE}-5", 1000) is None  # last < first: a syntax error
+    assert parse_range_header("bytes=\u0661-\u0662", 1000) is None  # only ASCII digits
+
+
 def test_byte_range_helpers() -> None:
     part = ByteRange(10, 19)
     assert part.length == 10

@@ -24,7 +24,7 @@ from genro_storage_django import get_manager
 from genro_storage_django.core import StorageNode
 from genro_storage_django.links import file_url, node_url, signed_file_url
 from genro_storage_django.ranges import MAX_RANGES
-from genro_storage_django.signing import make_query
+from genro_storage_django.signing import EXPIRY_STEP, InvalidSignature, make_query, verify_query
 from genro_storage_django.storage import MountStorage
 from genro_storage_django.streams import CHUNK_SIZE
 from tests._serving_servers import parse_byteranges
@@ -314,6 +314,27 @@ def test_expired_signature_is_403(site: Site) -> None:
     response, body = get(Client(), url)
     assert response.status_code == 403
     assert b"expired" in body
+
+
+def test_a_short_lifetime_is_never_extended() -> None:
+    signed_at = time.time()
+    query = dict(parse_qsl(make_query("sig", "a.txt", expires_in=1, now=signed_at)))
+    assert signed_at + 1 <= int(query["exp"]) < signed_at + 2  # exact to the next second
+    with pytest.raises(InvalidSignature, match="expired"):
+        verify_query("sig", "a.txt", query, now=signed_at + 60)
+    assert verify_query("sig", "a.txt", query, now=signed_at)
+
+
+@pytest.mark.parametrize("signed_at", [1_800_000_000.0, 1_800_000_059.5, 1_800_000_030.0])
+def test_a_long_lifetime_is_rounded_down_to_the_minute(signed_at: float) -> None:
+    query = dict(parse_qsl(make_query("m", "p", expires_in=3600, now=signed_at)))
+    exp = int(query["exp"])
+    assert exp % EXPIRY_STEP == 0
+    assert signed_at + 3600 - EXPIRY_STEP < exp <= signed_at + 3600
+    # Signed within the same minute: the same URL, so it can be cached.
+    assert make_query("m", "p", expires_in=3600, now=1_800_000_000.0) == make_query(
+        "m", "p", expires_in=3600, now=1_800_000_059.0
+    )
 
 
 def test_tampered_signature_on_a_public_mount_is_403(site: Site) -> None:
@@ -620,6 +641,16 @@ def test_unsatisfiable_range_is_416(site: Site, header: str) -> None:
     response, _ = get(Client(), "/files/pub/r.txt", Range=header)
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{SIZE}"
+
+
+def test_range_numbers_past_int_limit(site: Site) -> None:
+    site.put("pub:r.txt")
+    huge = "9" * 5000
+    response, _ = get(Client(), "/files/pub/r.txt", Range=f"bytes={huge}-")
+    assert response.status_code == 416
+    response, body = get(Client(), "/files/pub/r.txt", Range=f"bytes=5-{huge}")
+    assert response.status_code == 206
+    assert body == TEXT[5:]
 
 
 def test_any_range_of_an_empty_file_is_416(site: Site) -> None:

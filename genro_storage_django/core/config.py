@@ -60,7 +60,7 @@ class ConfigProblem:
     """One thing wrong with a mount configuration."""
 
     code: str  # unknown_type, unknown_key, missing_key, invalid_value, duplicate_name,
-    #            unknown_parent, missing_extra, not_absolute
+    #            unknown_parent, missing_extra, not_absolute, nul_in_path
     mount: str
     message: str
     key: str | None = None
@@ -195,7 +195,8 @@ def check_mount_config(
             )
         )
     permissions = config.get("permissions", Permissions.DELETE.value)
-    if permissions not in {level.value for level in Permissions}:
+    # A list or dict is unhashable: test the type before the set membership.
+    if not isinstance(permissions, str) or permissions not in {p.value for p in Permissions}:
         problems.append(
             ConfigProblem(
                 "invalid_value",

@@ -60,6 +60,11 @@ class LocalBackend(Backend):
                 f"path must be an absolute path (got {path!r})",
                 code="not_absolute",
             )
+        if "\0" in os.fsdecode(path):
+            # The OS refuses it only when the mount is first used: say so at configuration.
+            raise invalid(
+                options["name"], "path", f"path holds a NUL byte ({path!r})", code="nul_in_path"
+            )
         base_url = options.get("base_url")
         if base_url is not None and not isinstance(base_url, str):
             raise invalid(options["name"], "base_url", "base_url must be a string")
