@@ -138,6 +138,7 @@ async function main() {
       await page.click("tr[data-document] a.detail-link");
       await visit("detail", new URL(page.url()).pathname);
       await visit("upload", "/upload/");
+    pages.upload.progressShown = await page.isVisible("#upload-status");
       await visit("sync", "/sync/");
       await page.check("input[name=dry_run]");
       await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
@@ -150,8 +151,17 @@ async function main() {
       seen.widths[width] = pages;
     }
 
+    // A cover that is no image: the form comes back with its error, in place (status 400 to
+    // the script), and a second try, on the form that replaced the first, goes through.
     await page.goto(opts.base + "/upload/");
     await page.fill("input[name=title]", opts.second);
+    await page.setInputFiles("input[name=file]", opts.upload);
+    await page.setInputFiles("input[name=cover]", opts.upload);
+    await page.click("main form button[type=submit]");
+    await page.waitForSelector("#upload-form .errorlist");
+    seen.coverError = (await page.textContent("#upload-form .errorlist")).trim();
+    seen.afterRefusal = new URL(page.url()).pathname;
+    await shot("upload-refused");
     await page.setInputFiles("input[name=file]", opts.upload);
     await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
     await page.fill("input[name=q]", opts.second);

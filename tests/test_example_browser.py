@@ -143,6 +143,7 @@ def test_upload_list_download_and_refuse_unsigned(example: ExampleServer, tmp_pa
             "403": 403,
         }
         assert (pages["404"]["id"], pages["403"]["id"]) == ("error-404", "error-403")
+        assert pages["upload"]["progressShown"] is False  # until an upload starts
         assert "would copy 1" in pages["sync"]["dryRun"]
         assert "would transfer 293.0" in pages["sync"]["dryRun"]
         overflowing = {name: page["overflow"] for name, page in pages.items() if page["overflow"]}
@@ -150,7 +151,10 @@ def test_upload_list_download_and_refuse_unsigned(example: ExampleServer, tmp_pa
         for name in PAGES:
             assert (SCREENSHOTS / f"{width}-{name}.png").stat().st_size > 0
 
-    # At the phone's width: the second upload, found by searching, deleted from its page.
+    # At the phone's width: the second upload, refused once (its cover is no image) and
+    # shown again in place with the error, then found by searching and deleted.
+    assert seen["coverError"].startswith("Upload a valid image.")
+    assert seen["afterRefusal"] == "/upload/"
     assert seen["searchUrl"] == "?q=Phone+snapshot"
     assert seen["found"] == 1
     assert seen["afterDelete"] == "/"
