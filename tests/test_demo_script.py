@@ -111,6 +111,30 @@ def test_demo_takes_a_port_alone(tmp_path: Path, demo_runs: list[Demo]) -> None:
     assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.1:{port}"
 
 
+def test_demo_on_every_interface_prints_the_local_address(
+    tmp_path: Path, demo_runs: list[Demo]
+) -> None:
+    port = free_port()
+    demo = Demo(
+        [f"0.0.0.0:{port}", "--noreload"], demo_environment(tmp_path / "var"), tmp_path / "log"
+    )
+    demo_runs.append(demo)
+    assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.1:{port}"
+
+
+def test_demo_accepts_the_host_it_was_given(tmp_path: Path, demo_runs: list[Demo]) -> None:
+    # 127.0.0.2 is a loopback address the example does not allow by default.
+    port = free_port()
+    env = demo_environment(tmp_path / "var")
+    demo = Demo([f"127.0.0.2:{port}", "--noreload"], env, tmp_path / "log")
+    demo_runs.append(demo)
+    assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.2:{port}"
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.get(f"http://127.0.0.2:{port}/accounts/login/", timeout=10)
+    assert answer.status_code == 200
+
+
 def test_demo_refuses_a_bad_address_and_a_taken_port(tmp_path: Path) -> None:
     env = demo_environment(tmp_path / "var")
     for bad in ("8000x", "127.0.0.1:", ":8000"):

@@ -9,6 +9,9 @@ Environment variables:
     The secret key (it also signs the file URLs). The default is for the demo only.
 ``DJANGO_DEBUG``
     ``1`` (default) or ``0``. The demo runs with ``DEBUG`` on; never deploy it so.
+``DJANGO_ALLOWED_HOSTS``
+    Host names to accept besides 127.0.0.1, localhost and [::1], comma-separated
+    (``scripts/demo ADDR:PORT`` sets it to ADDR).
 ``DEMO_VAR_DIR``
     Where the database and the local mounts live (default ``example_project/var``).
 ``DEMO_ARCHIVE_S3_BUCKET``
@@ -33,7 +36,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)  # for the SQLite file; the mounts ma
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-insecure-secret-key-change-me")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = [
+    "127.0.0.1",
+    "localhost",
+    "[::1]",
+    *filter(None, os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",")),
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
