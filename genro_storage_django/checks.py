@@ -65,7 +65,9 @@ def check_storage_mounts(
 ) -> list[CheckMessage]:
     """Every problem of ``settings.STORAGE_MOUNTS``, one error per problem."""
     mounts = conf.mounts_setting()
-    checker = StorageManager(extra_keys=conf.DJANGO_MOUNT_KEYS)
+    checker = StorageManager(
+        extra_keys=conf.DJANGO_MOUNT_KEYS, option_defaults=conf.option_defaults()
+    )
     messages: list[CheckMessage] = [_from_problem(p) for p in checker.check(mounts)]
     try:
         configs = load_mount_configs(mounts)

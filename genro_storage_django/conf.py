@@ -9,6 +9,10 @@ signal reports a new value.
 :data:`DJANGO_MOUNT_KEYS` lists the keys the Django layer adds to every mount's
 configuration; it is the one place they are declared. The core accepts them
 (``StorageManager(extra_keys=...)``) and keeps them in ``mount.config``.
+
+Django's ``FILE_UPLOAD_PERMISSIONS`` and ``FILE_UPLOAD_DIRECTORY_PERMISSIONS`` reach
+the core as option defaults (:func:`option_defaults`): local mounts that set no
+``file_permissions`` / ``directory_permissions`` of their own use them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "file_overwrite",
     "get_manager",
     "mounts_setting",
+    "option_defaults",
     "reset_manager",
 ]
 
@@ -60,6 +65,15 @@ def mounts_setting() -> Any:
     return getattr(settings, SETTING_NAME, {})
 
 
+def option_defaults() -> dict[str, Any]:
+    """The mount options Django's settings give to the mounts that do not set them."""
+    defaults = {
+        "file_permissions": settings.FILE_UPLOAD_PERMISSIONS,
+        "directory_permissions": settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS,
+    }
+    return {key: value for key, value in defaults.items() if value is not None}
+
+
 class _ManagerCache:
     """The manager of the current setting, with the setting it was built from."""
 
@@ -67,11 +81,13 @@ class _ManagerCache:
         self.lock = threading.Lock()
         self.source: Any = None  # the setting object the manager was built from
         self.snapshot: Any = None  # a deep copy of it, to recognise an equal new object
+        self.defaults: dict[str, Any] = {}  # the option defaults it was built with
         self.manager: StorageManager | None = None
 
     def clear(self) -> None:
         with self.lock:
             self.source = self.snapshot = self.manager = None
+            self.defaults = {}
 
 
 _cache = _ManagerCache()
@@ -84,21 +100,27 @@ def get_manager() -> StorageManager:
     check`` lists every problem of it with its check ID.
     """
     mounts = mounts_setting()
+    defaults = option_defaults()
     manager = _cache.manager
-    if manager is not None and _cache.source is mounts:
+    if manager is not None and _cache.source is mounts and _cache.defaults == defaults:
         return manager
     with _cache.lock:
-        if _cache.manager is not None and _same_setting(_cache.snapshot, mounts):
+        if (
+            _cache.manager is not None
+            and _cache.defaults == defaults
+            and _same_setting(_cache.snapshot, mounts)
+        ):
             _cache.source = mounts
             return _cache.manager
         try:
-            manager = StorageManager(mounts, extra_keys=DJANGO_MOUNT_KEYS)
+            manager = StorageManager(mounts, extra_keys=DJANGO_MOUNT_KEYS, option_defaults=defaults)
         except StorageConfigError as exc:
             raise ImproperlyConfigured(
                 f"settings.{SETTING_NAME} is invalid: {exc} (run 'manage.py check' for details)"
             ) from exc
         manager.url_signer = _sign_url
         _cache.source, _cache.snapshot, _cache.manager = mounts, _snapshot(mounts), manager
+        _cache.defaults = defaults
         return manager
 
 

@@ -9,6 +9,7 @@ Every name goes through the core's path normaliser: an unsafe one raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 from collections.abc import Callable
@@ -27,7 +28,6 @@ from . import conf
 from .core import StorageManager, StorageNode, StorageNotFoundError, normalize
 from .core.backends.base import to_timestamp
 from .core.manager import Mount
-from .core.node import CHUNK_SIZE
 from .core.paths import is_valid_mount_name, join
 
 __all__ = ["MountFile", "MountStorage", "UrlBuilder", "mount", "node_for", "set_url_builder"]
@@ -130,10 +130,11 @@ class MountStorage(Storage):
     def _save(self, name: str, content: IO[Any]) -> str:
         """Stream the content's chunks into the node's atomic writer.
 
-        Without ``file_overwrite`` the create is exclusive where that is cheap (mounts
-        with real directories): a name taken since get_available_name() chose it gets
-        another name. Object stores rely on get_available_name()'s check alone (one
-        request, as django-storages): two uploads racing for one new name, the last wins.
+        Text chunks are written as UTF-8. Without ``file_overwrite`` the create is
+        exclusive where that is cheap (mounts with real directories): a name taken
+        since get_available_name() chose it gets another name. Object stores rely on
+        get_available_name()'s check alone (one request, as django-storages): two
+        uploads racing for one new name, the last wins.
         """
         node = self.node(name)
         backend = node.backend
@@ -142,8 +143,11 @@ class MountStorage(Storage):
         while True:
             try:
                 with node.open("xb" if exclusive else "wb") as target:
-                    for chunk in chunks(CHUNK_SIZE):
-                        target.write(chunk)
+                    # chunks() without a size: subclasses may override it without one.
+                    for chunk in chunks():
+                        # Text content (ContentFile("..."), StringIO, a file opened in
+                        # text mode) is stored as UTF-8, as Django's own storages do.
+                        target.write(chunk.encode() if isinstance(chunk, str) else chunk)
             except FileExistsError:
                 # Taken between get_available_name() and now: pick another name.
                 other = self.get_available_name(node.path)
@@ -151,6 +155,7 @@ class MountStorage(Storage):
                     raise
                 node = self.node(other)
                 continue
+            _consume_temporary_file(content)
             return node.path
 
     def delete(self, name: str) -> None:
@@ -190,11 +195,15 @@ class MountStorage(Storage):
         saved at its name, so Django's contract ("False if the name is available for a
         new file") makes ``exists`` a question about files: one HEAD request. A prefix
         that :meth:`listdir` just reported as a directory counts too, which is what
-        ``collectstatic --clear`` needs to walk the tree.
+        ``collectstatic --clear`` needs to walk the tree. On local disk a dangling
+        symlink counts as taken: saving over it would fail, so another name is chosen.
         """
         node = self.node(name)
-        if node.backend.has_directories or not node.path:
-            return node.exists()
+        backend = node.backend
+        if backend.has_directories or not node.path:
+            local = backend.local_file(backend.locate(node.path))
+            # A dangling symlink still holds its name: lexists, as FileSystemStorage.
+            return node.exists() if local is None else os.path.lexists(local)
         return node.is_file() or (id(node.backend), node.path) in self._listed_directories
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
@@ -289,6 +298,19 @@ def node_for(fieldfile: FieldFile) -> StorageNode:
             "not in a MountStorage: it has no node"
         )
     return storage.node(fieldfile.name or "")
+
+
+def _consume_temporary_file(content: IO[Any]) -> None:
+    """Remove a saved upload's temporary file, as Django's own storages do.
+
+    A large upload arrives as a ``TemporaryUploadedFile`` on disk; once its content
+    is in the mount the temporary copy is only a second one (``FileSystemStorage``
+    moves it, ``InMemoryStorage`` deletes it). The open handle keeps working.
+    """
+    temporary_file_path = getattr(content, "temporary_file_path", None)
+    if callable(temporary_file_path):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary_file_path())
 
 
 def _datetime(timestamp: float) -> datetime:

@@ -16,6 +16,10 @@
 # GSD_VENV names another virtualenv than .venv/ (e.g. the one running the tests).
 #   - chromium     only when a script calls _bootstrap_chromium (scripts/test does): Debian's
 #                  chromium + chromium-driver, installed with apt-get when missing and root
+#   - .cache/django-<version>/tests
+#                  only when a script calls _bootstrap_django_tests (scripts/test does): the
+#                  tests/ of the Django source release matching the installed Django, from
+#                  the package index, for tests/django_suite (exports DJANGO_TESTS_DIR)
 # Idempotent and cheap when nothing changed: the pip step is skipped while the stamp in .venv
 # matches pyproject.toml and the mode, so a warm run takes about a second.
 # After sourcing: cwd is the repo root; VENV, VENV_BIN, AZURITE_BIN and PLAYWRIGHT_CORE_DIR
@@ -133,6 +137,34 @@ _bootstrap_chromium() {
         return 1
     fi
     command -v chromium >/dev/null 2>&1 || { _say "chromium still missing after apt-get"; return 1; }
+}
+
+# Django's own tests, for tests/django_suite: the sdist of exactly the installed version
+# (pip download), of which only tests/ is kept. Done once per version: a marker file says
+# the extraction finished, so an interrupted run starts again cleanly.
+_bootstrap_django_tests() {
+    local version
+    version="$("$VENV_BIN/python" -c 'import django; print(django.__version__)')"
+    local target="$REPO_ROOT/.cache/django-$version"
+    export DJANGO_TESTS_DIR="$target/tests"
+    if [ -f "$target/.complete" ]; then
+        return 0
+    fi
+    _say "fetching the tests of Django $version's source release into .cache/django-$version"
+    local download="$REPO_ROOT/.cache/django-sdist"
+    rm -rf "$download" "$target"
+    mkdir -p "$download" "$target"
+    _pip download --no-deps --no-binary :all: --dest "$download" "django==$version"
+    local archive
+    archive="$(find "$download" -maxdepth 1 -iname "django-$version.tar.gz" -print -quit)"
+    if [ -z "$archive" ]; then
+        _say "pip download gave no django-$version.tar.gz"
+        return 1
+    fi
+    # The archive's top directory is named as the file (Django-4.2.x or django-5.x).
+    tar -xzf "$archive" -C "$target" --strip-components=1 "$(basename "$archive" .tar.gz)/tests"
+    rm -rf "$download"
+    touch "$target/.complete"
 }
 
 if [ "$BOOTSTRAP_MODE" = dev ]; then

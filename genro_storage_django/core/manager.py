@@ -43,12 +43,24 @@ class StorageManager:
     ``extra_keys`` are configuration keys the core accepts on every mount without
     using them (the Django layer keeps its serving options there); they stay
     readable in ``mount.config``.
+
+    ``option_defaults`` are values for options a mount's type accepts, used where a
+    mount does not set them (the Django layer fills the local mounts' permission
+    modes from ``FILE_UPLOAD_PERMISSIONS`` this way). They are validated as if the
+    mount had set them.
     """
 
-    def __init__(self, mounts: Any = None, *, extra_keys: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        mounts: Any = None,
+        *,
+        extra_keys: Iterable[str] = (),
+        option_defaults: Mapping[str, Any] | None = None,
+    ) -> None:
         self._registry: BackendRegistry = default_registry.copy()
         self._mounts: dict[str, Mount] = {}
         self._extra_keys = frozenset(extra_keys)
+        self._option_defaults = dict(option_defaults or {})
         self._lock = threading.RLock()
         #: Makes ``node.signed_url()``; None (the default) leaves it unavailable.
         self.url_signer: UrlSigner | None = None
@@ -61,7 +73,7 @@ class StorageManager:
 
         The whole set is validated first: on any error nothing changes.
         """
-        configs = load_mount_configs(mounts)
+        configs = [self._with_defaults(config) for config in load_mount_configs(mounts)]
         problems = validate_mounts(
             configs, self._registry, self._extra_keys, known=set(self._mounts)
         )
@@ -73,13 +85,14 @@ class StorageManager:
 
     def add_mount(self, config: Mapping[str, Any]) -> Mount:
         """Add one mount (replacing a mount of the same name) and return it."""
+        full = self._with_defaults(config)
         problems = validate_mounts(
-            [dict(config)], self._registry, self._extra_keys, known=set(self._mounts)
+            [full], self._registry, self._extra_keys, known=set(self._mounts)
         )
         if problems:
             raise problems[0].error()
         with self._lock:
-            return self._install(dict(config))
+            return self._install(full)
 
     def delete_mount(self, name: str) -> None:
         with self._lock:
@@ -121,7 +134,17 @@ class StorageManager:
             configs = load_mount_configs(mounts)
         except StorageConfigError as exc:
             return [ConfigProblem("invalid_value", "?", str(exc))]
+        configs = [self._with_defaults(config) for config in configs]
         return validate_mounts(configs, self._registry, self._extra_keys)
+
+    def _with_defaults(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The config with the option defaults its type accepts and it does not set."""
+        backend_class = self._registry.get(mount_type(config))
+        if backend_class is None or not self._option_defaults:
+            return dict(config)
+        accepted = backend_class.optional_keys
+        defaults = {k: v for k, v in self._option_defaults.items() if k in accepted}
+        return {**defaults, **config}
 
     def _install(self, config: dict[str, Any]) -> Mount:
         type_name = mount_type(config)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from ..config import invalid
 from ..errors import UnsafePathError
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
-from .local_writer import LocalAtomicWriter, make_durable
+from .local_writer import LocalAtomicWriter, Modes, make_directories, make_durable
 from .writers import is_temp_name
 
 if TYPE_CHECKING:
@@ -35,13 +35,14 @@ __all__ = ["LocalBackend"]
 class LocalBackend(Backend):
     type_name = "local"
     required_keys = frozenset({"path"})
-    optional_keys = frozenset({"base_url", "fsync"})
+    optional_keys = frozenset({"base_url", "fsync", "file_permissions", "directory_permissions"})
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
         self.root: str = os.path.realpath(options["path"])
         self.base_url: str | None = options.get("base_url")
         self.fsync: bool = options.get("fsync", True)
+        self.modes = Modes(options.get("file_permissions"), options.get("directory_permissions"))
 
     @functools.cached_property
     def fs(self) -> Any:
@@ -70,6 +71,14 @@ class LocalBackend(Backend):
             raise invalid(options["name"], "base_url", "base_url must be a string")
         if not isinstance(options.get("fsync", True), bool):
             raise invalid(options["name"], "fsync", "fsync must be true or false")
+        for key in ("file_permissions", "directory_permissions"):
+            mode = options.get(key)
+            if mode is not None and (
+                isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777
+            ):
+                raise invalid(
+                    options["name"], key, f"{key} must be a mode such as 0o644 (got {mode!r})"
+                )
 
     # -- locations ---------------------------------------------------------------
     def locate(self, path: str) -> str:
@@ -165,18 +174,21 @@ class LocalBackend(Backend):
             return stream.read()
 
     def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
-        return LocalAtomicWriter(location, exclusive=exclusive, fsync=self.fsync)
+        return LocalAtomicWriter(location, exclusive=exclusive, fsync=self.fsync, modes=self.modes)
 
     # -- tree ----------------------------------------------------------------------
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
         if parents:
-            os.makedirs(location, exist_ok=exist_ok)
+            make_directories(location, self.modes.directory, exist_ok=exist_ok)
+            return
+        try:
+            os.mkdir(location)
+        except FileExistsError:
+            if not (exist_ok and os.path.isdir(location)):
+                raise
         else:
-            try:
-                os.mkdir(location)
-            except FileExistsError:
-                if not (exist_ok and os.path.isdir(location)):
-                    raise
+            if self.modes.directory is not None:
+                os.chmod(location, self.modes.directory)
 
     def remove_file(self, location: str) -> None:
         if os.path.isdir(location) and not os.path.islink(location):
@@ -239,7 +251,7 @@ class LocalBackend(Backend):
         try:
             for index, (source, target, mtime) in enumerate(copies):
                 try:
-                    writer = LocalAtomicWriter(target, fsync=False)
+                    writer = LocalAtomicWriter(target, fsync=False, modes=other.modes)
                 except OSError as exc:
                     outcomes[index] = exc
                     continue
@@ -277,19 +289,26 @@ class LocalBackend(Backend):
     def move_within(self, source: str, target: str, other: Backend) -> None:
         if os.path.isdir(source):
             raise IsADirectoryError(errno.EISDIR, "is a directory", source)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        assert isinstance(other, LocalBackend)  # can_copy_within() chose this path
+        make_directories(os.path.dirname(target), other.modes.directory)
         try:
             os.replace(source, target)
         except OSError as exc:
             if exc.errno != errno.EXDEV:
                 raise
             super().move_within(source, target, other)
+            return
+        if other.modes.file is not None:
+            # A rename keeps the source's mode: give the file the one of its new mount.
+            os.chmod(target, other.modes.file)
 
     # -- extras --------------------------------------------------------------------
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         if self.base_url is None:
             return None
-        return self.base_url.rstrip("/") + "/" + quote(path)
+        # The characters Django's filepath_to_uri leaves as they are: URLs of a local
+        # mount match those FileSystemStorage gives for the same names.
+        return self.base_url.rstrip("/") + "/" + quote(path, safe="/~!*()'")
 
     def local_file(self, location: str) -> str | None:
         return location

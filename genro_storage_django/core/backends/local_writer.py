@@ -9,23 +9,61 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import os
 import re
 import secrets
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from .base import AtomicWriter
 from .writers import TEMP_MARKER
 
-__all__ = ["LocalAtomicWriter", "make_durable"]
+__all__ = ["LocalAtomicWriter", "Modes", "make_directories", "make_durable"]
 
 _COPY_CHUNK = 1 << 20
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
 _READ_FLAGS = os.O_RDONLY | _CLOEXEC
+
+
+class Modes(NamedTuple):
+    """Permission bits of new files and directories; None leaves them to the umask."""
+
+    file: int | None = None
+    directory: int | None = None
+
+
+_UMASK_MODES = Modes()
+
+
+def make_directories(path: str, mode: int | None, *, exist_ok: bool = True) -> None:
+    """``os.makedirs``, giving ``mode`` to each directory it creates.
+
+    ``os.makedirs`` filters its mode through the umask (and ignores it for the
+    intermediate directories), so the mode is set with ``chmod`` afterwards, only on
+    the directories made here: a directory another process created keeps its own.
+    """
+    if mode is None:
+        os.makedirs(path, exist_ok=exist_ok)
+        return
+    if not exist_ok and os.path.lexists(path):
+        raise FileExistsError(errno.EEXIST, "File exists", path)
+    missing: list[str] = []
+    current = path
+    while not os.path.isdir(current):  # ends at the root at the latest: paths are absolute
+        missing.append(current)
+        current = os.path.dirname(current)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
+            continue
+        os.chmod(directory, mode)
 
 
 class LocalAtomicWriter(AtomicWriter):
@@ -40,14 +78,21 @@ class LocalAtomicWriter(AtomicWriter):
     Python file object costs for every file of a sync.
     """
 
-    def __init__(self, target: str, *, exclusive: bool = False, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        exclusive: bool = False,
+        fsync: bool = True,
+        modes: Modes = _UMASK_MODES,
+    ) -> None:
         directory, name = os.path.split(target)
         temporary = os.path.join(directory, f".{name}{TEMP_MARKER}{secrets.token_hex(6)}")
         try:
             # Mode 0o666 lets the kernel apply the process's umask, as open() would.
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
         except FileNotFoundError:
-            os.makedirs(directory, exist_ok=True)
+            make_directories(directory, modes.directory)
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
         self._temp = temporary
         self._fd = fd
@@ -57,6 +102,7 @@ class LocalAtomicWriter(AtomicWriter):
         self._target = target
         self._exclusive = exclusive
         self._fsync = fsync
+        self._file_mode = modes.file
 
     def write(self, data: Any) -> int:
         if self._stream is None:
@@ -99,6 +145,9 @@ class LocalAtomicWriter(AtomicWriter):
 
     def _commit(self) -> None:
         self._flush_buffer()
+        if self._file_mode is not None:
+            # Before the rename: the file is published with its mode.
+            os.fchmod(self._fd, self._file_mode)
         if self._fsync:
             os.fsync(self._fd)
         self._close()
