@@ -109,9 +109,9 @@ def test_bad_modes_are_check_errors(tmp_path: Path, settings: SettingsWrapper) -
     assert [m.id for m in check_storage_mounts()] == [CHECK_IDS["invalid_value"]]
 
 
-def test_a_file_in_the_way_of_a_directory_fails_the_write(tmp_path: Path) -> None:
+def test_a_dangling_symlink_in_the_way_of_a_directory_fails_the_write(tmp_path: Path) -> None:
     manager = StorageManager({"m": local(tmp_path / "m", directory_permissions=0o750)})
-    manager.node("m:taken").write_bytes(b"a file")
-    with pytest.raises(OSError):  # noqa: PT011 - the core's error for it depends on the mount
-        manager.node("m:taken/sub/file.txt").write_bytes(b"x")
-    assert (tmp_path / "m" / "taken").read_bytes() == b"a file"
+    (tmp_path / "m" / "link").symlink_to(tmp_path / "m" / "missing")
+    with pytest.raises(FileExistsError):
+        manager.node("m:link/file.txt").write_bytes(b"x")
+    assert not (tmp_path / "m" / "missing").exists()

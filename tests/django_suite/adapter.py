@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files import storage as storage_package
 from django.core.files.storage import filesystem, memory
+from django.utils import deprecation
 from django.utils.deconstruct import deconstructible
-from django.utils.deprecation import RemovedInDjango60Warning
 
 from genro_storage_django import conf
 from genro_storage_django.storage import MountStorage
@@ -30,6 +30,8 @@ __all__ = ["FileSystemMountStorage", "InMemoryMountStorage", "install"]
 
 #: The object behind ``settings.STORAGE_MOUNTS`` while the suite runs.
 MOUNTS: dict[str, dict[str, Any]] = {}
+
+_OPEN_FLAGS: int | None = getattr(filesystem.FileSystemStorage, "OS_OPEN_FLAGS", None)
 
 _memory_ids = itertools.count()
 _lock = threading.Lock()
@@ -109,17 +111,17 @@ class _SettingsDefaults:
 class FileSystemMountStorage(_SettingsDefaults, MountStorage):
     """``FileSystemStorage(location=..., ...)`` as a local mount rooted at ``location``."""
 
-    # Django 5.x still honours subclasses clearing O_EXCL here (deprecated): overwrite.
-    OS_OPEN_FLAGS = filesystem.FileSystemStorage.OS_OPEN_FLAGS
+    # Django 5.x still honours subclasses clearing O_EXCL here (deprecated, gone in 6.0).
+    OS_OPEN_FLAGS = _OPEN_FLAGS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _SettingsDefaults.__init__(self, *args, **kwargs)
         MountStorage.__init__(self, mount="pending")
-        if not self.OS_OPEN_FLAGS & os.O_EXCL:
+        if self.OS_OPEN_FLAGS is not None and not self.OS_OPEN_FLAGS & os.O_EXCL:
             warnings.warn(
                 "Overriding OS_OPEN_FLAGS is deprecated. Use the allow_overwrite "
                 "parameter instead.",
-                RemovedInDjango60Warning,
+                getattr(deprecation, "RemovedInDjango60Warning", DeprecationWarning),
                 stacklevel=2,
             )
             self._allow_overwrite = True
