@@ -6,7 +6,6 @@ Which requests a copy made is read from each server's own request log
 
 from __future__ import annotations
 
-import json
 import os
 import urllib.error
 import urllib.request
@@ -20,6 +19,7 @@ from genro_storage_django.core import OverlappingPathsError, StorageManager, syn
 from tests.cloud import bare_fs, bucket_of, cloud_config, cloud_params, server_of
 from tests.servers import Request
 from tests.signatures import gcs_signature_valid, s3_signature_valid
+from tests.upload_signatures import service_account_file
 
 pytestmark = pytest.mark.cloud
 
@@ -150,7 +150,7 @@ def test_azure_sas_token_mount_hands_out_its_token(request: pytest.FixtureReques
 def test_gcs_v4_signed_url_with_service_account(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    key_file, public_key = _service_account(tmp_path)
+    key_file, public_key = service_account_file(tmp_path)
     config = cloud_config("gcs", request)
     manager = StorageManager({"m": config, "sa": {**config, "token": str(key_file)}})
     manager.node("m:dir/a file.txt").write_bytes(b"signed bytes")
@@ -220,7 +220,7 @@ def test_gcs_service_account_from_the_environment(
 ) -> None:
     """gcsfs's default chain reads GOOGLE_APPLICATION_CREDENTIALS. The emulator cannot use
     a real token, so this checks the signature of a URL, made offline, instead of a read."""
-    key_file, public_key = _service_account(tmp_path)
+    key_file, public_key = service_account_file(tmp_path)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
     config = cloud_config("gcs", request)
     del config["token"]
@@ -310,31 +310,6 @@ def _in(seconds: int) -> Any:
     from datetime import datetime, timedelta, timezone
 
     return datetime.now(timezone.utc) + timedelta(seconds=seconds)
-
-
-def _service_account(tmp_path: Path) -> tuple[Path, Any]:
-    """A service-account key file made here (no Google account involved) and its public key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "test",
-        "private_key_id": "test-key",
-        "private_key": pem,
-        "client_email": "signer@test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = tmp_path / "service-account.json"
-    path.write_text(json.dumps(info))
-    return path, key.public_key()
 
 
 def test_presigned_urls_are_reused_for_a_short_while(monkeypatch: pytest.MonkeyPatch) -> None:

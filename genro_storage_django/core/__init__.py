@@ -33,6 +33,7 @@ from .node import StorageNode
 from .paths import normalize
 from .sync import Compare, SyncReport, plan_sync, sync
 from .transfer import SkipStrategy, TransferCallback, TransferReport
+from .uploads import PresignedUpload, UploadVerificationError
 
 if TYPE_CHECKING:
     from .backends.fsspec_base import FsspecBackend
@@ -48,6 +49,7 @@ __all__ = [
     "Mount",
     "OverlappingPathsError",
     "Permissions",
+    "PresignedUpload",
     "SkipStrategy",
     "StatResult",
     "StorageConfigError",
@@ -64,6 +66,7 @@ __all__ = [
     "TransferError",
     "TransferReport",
     "UnsafePathError",
+    "UploadVerificationError",
     "normalize",
     "plan_sync",
     "register_backend_type",

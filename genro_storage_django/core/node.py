@@ -24,6 +24,7 @@ from .errors import raise_as_storage_error
 from .globbing import compile_glob
 from .modes import TextWriter, parse_mode
 from .paths import join
+from .uploads import PresignedUpload, check_upload
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
@@ -455,6 +456,47 @@ class StorageNode:
     def url(self, expires_in: int | None = None) -> str | None:
         """A URL for the file: ``base_url`` + path, presigned on cloud mounts, else None."""
         return self._mount.backend.url(self._loc(), self._path, expires_in)
+
+    def presigned_upload(
+        self,
+        *,
+        expires_in: int | None = None,
+        max_size: int | None = None,
+        content_type: str | None = None,
+    ) -> PresignedUpload:
+        """A request a browser can send to store this file directly (docs/core.md)."""
+        self._require("write")
+        upload = self._mount.backend.presigned_upload(
+            self._loc(),
+            expires_in=Backend.expiry(expires_in),
+            max_size=max_size,
+            content_type=content_type,
+        )
+        if upload is None:
+            raise errors.StorageError(
+                f"cannot presign an upload to {self.fullpath}: {self._mount.backend.type_name} "
+                "mounts take uploads through the server only"
+            )
+        return upload
+
+    def verify_upload(
+        self,
+        *,
+        expected_size: int | None = None,
+        max_size: int | None = None,
+        content_type: str | None = None,
+    ) -> StatResult:
+        """The stat of a direct upload, once checked: :class:`UploadVerificationError`
+        when its size or type is not the announced one."""
+        found = self.stat()
+        check_upload(
+            self.fullpath,
+            found,
+            expected_size=expected_size,
+            max_size=max_size,
+            content_type=content_type,
+        )
+        return found
 
     def signed_url(
         self,

@@ -12,18 +12,29 @@ from __future__ import annotations
 import errno
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..config import invalid
 from ..errors import UnsafePathError
+from ..uploads import PresignedUpload
 from .base import Backend
+from .object_options import custom_domain_url
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
 
 __all__ = ["AzureBackend"]
 
 #: How long a server-side copy may stay pending before the transfer fails.
 COPY_TIMEOUT = 900.0
+#: ``object_parameters`` (ContentSettings' names, and metadata) and their PUT headers.
+_BLOB_HEADERS = {
+    "cache_control": "x-ms-blob-cache-control",
+    "content_disposition": "x-ms-blob-content-disposition",
+    "content_encoding": "x-ms-blob-content-encoding",
+    "content_language": "x-ms-blob-content-language",
+    "content_type": "x-ms-blob-content-type",
+}
 
 
 class AzureBackend(ObjectStoreBackend):
@@ -37,6 +48,7 @@ class AzureBackend(ObjectStoreBackend):
     }
     bucket_key = "container"
     string_keys = ("account_name", "account_key", "connection_string", "sas_token")
+    object_parameter_names = frozenset({*_BLOB_HEADERS, "metadata"})
     extra = "azure"
     requires = ("adlfs",)
 
@@ -79,7 +91,22 @@ class AzureBackend(ObjectStoreBackend):
         return f"{account.scheme}://{account.netloc}{account.path.rstrip('/')}"
 
     def upload_options(self, location: str) -> dict[str, Any]:
-        return {"content_settings": {"content_type": self.content_type(location)}}
+        settings = {"content_type": self.content_type(location)}
+        settings.update({k: v for k, v in self.object_parameters.items() if k in _BLOB_HEADERS})
+        options: dict[str, Any] = {"content_settings": settings}
+        metadata = self.object_parameters.get("metadata")
+        if metadata:
+            # adlfs marks its blobs as files with this metadata entry: keep it.
+            options["metadata"] = {"is_directory": "false", **metadata}
+        return options
+
+    def write_bytes(self, location: str, data: bytes) -> None:
+        if self.object_parameters.get("metadata"):
+            # adlfs's pipe_file sets the metadata itself: its writer takes ours.
+            with self.open_writer(location) as writer:
+                writer.write(data)
+            return
+        super().write_bytes(location, data)
 
     def _settings(self, info: Mapping[str, Any]) -> Mapping[str, Any]:
         # azure-storage-blob's ContentSettings is dict-like but no Mapping: duck-type it.
@@ -142,18 +169,68 @@ class AzureBackend(ObjectStoreBackend):
         # adlfs can skip its glob expansion altogether.
         self.fs.rm(names, expand_path=False)
 
-    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+    def signed_url(self, location: str, seconds: int) -> str:
         """A read-only SAS URL when the mount knows the account key; the blob URL plus
         the mount's SAS token when it has one; else the plain blob URL."""
-        seconds = self.expiry(expires_in)
+        if self._account_key():
+            return str(self.base_fs.url(self.full_path(location), expires=seconds))
+        return self._with_token(self.plain_url(location))
+
+    def plain_url(self, location: str) -> str:
+        container, blob = self.bucket_and_key(location)
+        return f"{self.endpoint()}/{container}/{quote(blob)}"
+
+    def domain_url(self, domain: str, location: str, seconds: int | None) -> str:
+        """``<domain>/<container>/<blob>``: a SAS names no host, so it stays valid there."""
+        url = custom_domain_url(domain, self.full_path(location))
+        if seconds is None:
+            return url
+        if self._account_key():
+            signed = self.base_fs.url(self.full_path(location), expires=seconds)
+            return f"{url}?{urlsplit(str(signed)).query}"
+        return self._with_token(url)
+
+    def presigned_upload(
+        self, location: str, *, expires_in: int, max_size: int | None, content_type: str | None
+    ) -> PresignedUpload | None:
+        """A PUT of a block blob with a create/write SAS. Azure cannot cap its size:
+        verify_upload() checks it afterwards."""
+        key = self._account_key()
+        if not key:
+            return None
+        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+        container, blob = self.bucket_and_key(location)
+        token = generate_blob_sas(
+            account_name=self.base_fs.account_name,
+            container_name=container,
+            blob_name=blob,
+            account_key=key,
+            permission=BlobSasPermissions(create=True, write=True),
+            expiry=datetime.now(timezone.utc) + timedelta(seconds=expires_in),
+        )
+        headers = {"x-ms-blob-type": "BlockBlob"}
+        for name, value in self.object_parameters.items():
+            if name in _BLOB_HEADERS:
+                headers[_BLOB_HEADERS[name]] = str(value)
+        for name, value in (self.object_parameters.get("metadata") or {}).items():
+            headers[f"x-ms-meta-{name}"] = str(value)
+        if content_type:
+            headers["Content-Type"] = headers["x-ms-blob-content-type"] = content_type
+        return PresignedUpload(
+            url=f"{self.plain_url(location)}?{token}", method="PUT", headers=headers
+        )
+
+    def _account_key(self) -> str | None:
+        fs = self.base_fs
+        key = fs.account_key or _connection_settings(fs.connection_string).get("accountkey")
+        return str(key) if key else None
+
+    def _with_token(self, url: str) -> str:
         fs = self.base_fs
         settings = _connection_settings(fs.connection_string)
-        if fs.account_key or settings.get("accountkey"):
-            return str(fs.url(self.full_path(location), expires=seconds))
-        container, blob = self.bucket_and_key(location)
-        plain = f"{self.endpoint()}/{container}/{quote(blob)}"
         token = (fs.sas_token or settings.get("sharedaccesssignature") or "").lstrip("?")
-        return f"{plain}?{token}" if token else plain
+        return f"{url}?{token}" if token else url
 
 
 def _connection_settings(connection_string: str | None) -> dict[str, str]:

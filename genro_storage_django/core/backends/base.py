@@ -22,8 +22,10 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from ..config import MountContext
+    from ..uploads import PresignedUpload
 
 __all__ = [
+    "MAX_EXPIRY",
     "AtomicWriter",
     "Backend",
     "Kind",
@@ -33,6 +35,10 @@ __all__ = [
 ]
 
 Kind = Literal["file", "directory"]
+
+#: Longest lifetime of a signed URL or upload (S3 SigV4 and GCS V4 cap it at 7 days).
+MAX_EXPIRY = 7 * 24 * 3600
+DEFAULT_EXPIRY = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +320,21 @@ class Backend(ABC):
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         """A URL that fetches the file, signed when the backend can sign; else None."""
         return None
+
+    def presigned_upload(
+        self, location: str, *, expires_in: int, max_size: int | None, content_type: str | None
+    ) -> PresignedUpload | None:
+        """A request a browser sends to store a file at ``location``; None when the
+        store cannot sign one (``expires_in`` is already checked by :meth:`expiry`)."""
+        return None
+
+    @staticmethod
+    def expiry(expires_in: int | None) -> int:
+        """``expires_in`` checked: signed requests live at most seven days."""
+        seconds = DEFAULT_EXPIRY if expires_in is None else int(expires_in)
+        if not 0 < seconds <= MAX_EXPIRY:
+            raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRY} seconds")
+        return seconds
 
     def local_file(self, location: str) -> str | None:
         """The real local filesystem path of ``location``, when there is one."""

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import mimetypes
 import posixpath
 from collections.abc import Hashable, Iterator, Mapping
@@ -25,14 +26,20 @@ from typing import IO, Any, ClassVar
 from ..config import invalid
 from ..errors import StorageError
 from ..paths import normalize
-from .base import AtomicWriter, Backend, StatResult
+from .base import MAX_EXPIRY, AtomicWriter, Backend, StatResult
 from .fsspec_base import FsspecBackend, has_glob
+from .object_options import (
+    OBJECT_OPTION_KEYS,
+    check_object_options,
+    custom_domain_url,
+    mount_prefix,
+)
 from .writers import StreamingUploadWriter
 
 __all__ = ["OBJECT_STORE_KEYS", "PART_SIZE", "READ_BLOCK_SIZE", "ObjectStoreBackend"]
 
 #: Keys every object-store mount accepts besides its bucket and credentials.
-OBJECT_STORE_KEYS = frozenset({"prefix", "options", "part_size"})
+OBJECT_STORE_KEYS = frozenset({"prefix", "options", "part_size"}) | OBJECT_OPTION_KEYS
 
 #: Upload part size: S3's minimum part, a multiple of GCS's 256 KiB. An upload holds
 #: about three parts in memory (s3fs's buffer, its copy, the HTTP body), so a streamed
@@ -41,9 +48,6 @@ OBJECT_STORE_KEYS = frozenset({"prefix", "options", "part_size"})
 PART_SIZE = 5 * 2**20
 #: Readahead block of streaming reads: a read holds about two blocks at a time.
 READ_BLOCK_SIZE = 4 * 2**20
-#: Longest ``url(expires_in=)`` the stores sign (S3 SigV4 and GCS V4 cap it at 7 days).
-MAX_EXPIRY = 7 * 24 * 3600
-DEFAULT_EXPIRY = 3600
 
 _ROOT = StatResult(name="", kind="directory")
 
@@ -60,6 +64,9 @@ class ObjectStoreBackend(FsspecBackend):
     #: The key naming the bucket (``container`` on Azure) and the keys holding strings.
     bucket_key: ClassVar[str] = "bucket"
     string_keys: ClassVar[tuple[str, ...]] = ()
+    #: The ``object_parameters`` names the store knows, and its canned ACLs (none: no ACLs).
+    object_parameter_names: ClassVar[frozenset[str]] = frozenset()
+    acl_names: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -73,8 +80,14 @@ class ObjectStoreBackend(FsspecBackend):
             raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must not be empty")
         if "/" in bucket:
             raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must be a name without '/'")
+        check_object_options(
+            options,
+            parameters=cls.object_parameter_names,
+            acls=cls.acl_names,
+            max_expiry=MAX_EXPIRY,
+        )
         try:
-            normalize(str(options.get("prefix") or "").strip("/"))
+            normalize(mount_prefix(options).strip("/"))
         except StorageError:
             raise invalid(
                 name, "prefix", "prefix must be a relative path without '..' or control characters"
@@ -113,7 +126,7 @@ class ObjectStoreBackend(FsspecBackend):
         return self.filesystem_class()(**kwargs)
 
     def root_path(self) -> str:
-        prefix = normalize(str(self.options.get("prefix") or "").strip("/"))
+        prefix = normalize(mount_prefix(self.options).strip("/"))
         bucket = str(self.options[self.bucket_key])
         return f"{bucket}/{prefix}" if prefix else bucket
 
@@ -175,6 +188,9 @@ class ObjectStoreBackend(FsspecBackend):
         """Extra ``open``/``pipe_file`` arguments of an upload (the content type)."""
         return {}
 
+    def after_upload(self, location: str) -> None:
+        """What an upload needs once the object exists (GCS: its ACL)."""
+
     def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
         if exclusive and self.exists(location):
             # Besides the store's own precondition (If-None-Match, ifGenerationMatch=0):
@@ -184,6 +200,7 @@ class ObjectStoreBackend(FsspecBackend):
             self.fs,
             location,
             exclusive=exclusive,
+            on_commit=functools.partial(self.after_upload, location),
             block_size=self.part_size,
             **self.upload_options(location),
         )
@@ -194,6 +211,7 @@ class ObjectStoreBackend(FsspecBackend):
             return
         # One PUT is atomic by itself, and the request the bare filesystem makes.
         self.fs.pipe_file(location, data, **self.upload_options(location))
+        self.after_upload(location)
 
     # -- tree --------------------------------------------------------------------
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
@@ -254,9 +272,29 @@ class ObjectStoreBackend(FsspecBackend):
         other.invalidate(target)
 
     # -- URLs --------------------------------------------------------------------
-    @staticmethod
-    def expiry(expires_in: int | None) -> int:
-        seconds = DEFAULT_EXPIRY if expires_in is None else int(expires_in)
-        if not 0 < seconds <= MAX_EXPIRY:
-            raise ValueError(f"expires_in must be between 1 and {MAX_EXPIRY} seconds")
-        return seconds
+    @property
+    def object_parameters(self) -> Mapping[str, Any]:
+        return dict(self.options.get("object_parameters") or {})
+
+    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
+        """Signed unless ``querystring_auth`` is false; on ``custom_domain`` when set."""
+        if expires_in is None:
+            expires_in = self.options.get("querystring_expire")
+        seconds = self.expiry(expires_in)
+        signed = self.options.get("querystring_auth", True) is not False
+        domain = self.options.get("custom_domain")
+        if domain:
+            return self.domain_url(domain, location, seconds if signed else None)
+        return self.signed_url(location, seconds) if signed else self.plain_url(location)
+
+    def signed_url(self, location: str, seconds: int) -> str:
+        raise NotImplementedError
+
+    def plain_url(self, location: str) -> str:
+        """The object's address at the store, signed by nothing."""
+        raise NotImplementedError
+
+    def domain_url(self, domain: str, location: str, seconds: int | None) -> str:
+        """The object's URL on ``custom_domain``: a CDN in front of the bucket serves
+        ``<domain>/<key>``. Signed where the store can sign for another host."""
+        return custom_domain_url(domain, self.bucket_and_key(location)[1])

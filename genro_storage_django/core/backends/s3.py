@@ -19,9 +19,19 @@ from typing import Any
 from urllib.parse import quote
 
 from ..config import invalid
+from ..uploads import PresignedUpload
 from .base import Backend, StatResult, to_timestamp
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
 from .presigned import PresignedCache
+from .s3_options import (
+    ACLS,
+    OBJECT_PARAMETERS,
+    S3_KEYS,
+    check_s3_options,
+    client_options,
+    cloudfront_url,
+    presigned_post,
+)
 from .writers import is_temp_name
 
 __all__ = ["S3Backend"]
@@ -33,8 +43,10 @@ _SIGNER_LOCK = threading.Lock()
 class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     required_keys = frozenset({"bucket"})
-    optional_keys = OBJECT_STORE_KEYS | {"region", "anon", "key", "secret", "endpoint_url"}
-    string_keys = ("region", "key", "secret", "endpoint_url")
+    optional_keys = OBJECT_STORE_KEYS | S3_KEYS
+    string_keys = ("region", "region_name", "key", "secret", "endpoint_url")
+    object_parameter_names = OBJECT_PARAMETERS
+    acl_names = ACLS
     extra = "s3"
     requires = ("s3fs",)
     _signing_client: Any = None
@@ -50,6 +62,7 @@ class S3Backend(ObjectStoreBackend):
             raise invalid(options["name"], "secret", "key and secret go together")
         if not isinstance(options.get("anon", False), bool):
             raise invalid(options["name"], "anon", "anon must be true or false")
+        check_s3_options(options)
 
     def filesystem_class(self) -> Any:
         import s3fs
@@ -63,20 +76,17 @@ class S3Backend(ObjectStoreBackend):
         if self.options.get("key"):
             kwargs["key"] = self.options["key"]
             kwargs["secret"] = self.options["secret"]
-        client_kwargs: dict[str, Any] = {}
-        if self.options.get("endpoint_url"):
-            client_kwargs["endpoint_url"] = self.options["endpoint_url"]
-        if self.options.get("region"):
-            client_kwargs["region_name"] = self.options["region"]
+        client_kwargs, config_kwargs = client_options(self.options)
         if client_kwargs:
             kwargs["client_kwargs"] = client_kwargs
-        # botocore may presign with SigV2, which AWS refuses in every region opened since
-        # 2014 and for every bucket made since mid-2020.
-        kwargs["config_kwargs"] = {"signature_version": "s3v4"}
+        kwargs["config_kwargs"] = config_kwargs
         return kwargs
 
     def upload_options(self, location: str) -> dict[str, Any]:
-        return {"ContentType": self.content_type(location)}
+        options = {"ContentType": self.content_type(location), **self.object_parameters}
+        if self.options.get("default_acl"):
+            options["ACL"] = self.options["default_acl"]
+        return options
 
     # -- metadata ----------------------------------------------------------------
     def stat(self, location: str) -> StatResult:
@@ -184,11 +194,10 @@ class S3Backend(ObjectStoreBackend):
         return entries
 
     # -- URLs --------------------------------------------------------------------
-    def url(self, location: str, path: str, expires_in: int | None) -> str | None:
-        seconds = self.expiry(expires_in)
+    def signed_url(self, location: str, seconds: int) -> str:
         bucket, key = self.bucket_and_key(location)
         if self.options.get("anon"):
-            return self.plain_url(bucket, key)
+            return self.plain_url(location)
         return self._presigned.get(
             (bucket, key, seconds),
             seconds,
@@ -199,6 +208,33 @@ class S3Backend(ObjectStoreBackend):
             ),
         )
 
+    def domain_url(self, domain: str, location: str, seconds: int | None) -> str:
+        """A CDN URL: CloudFront-signed when the mount has a CloudFront key pair (an S3
+        signature names the bucket's host, so no CDN could pass it on), else plain."""
+        url = super().domain_url(domain, location, seconds)
+        key_id = self.options.get("cloudfront_key_id")
+        if seconds is None or not key_id:
+            return url
+        return cloudfront_url(url, key_id, self.options["cloudfront_key"], seconds)
+
+    def presigned_upload(
+        self, location: str, *, expires_in: int, max_size: int | None, content_type: str | None
+    ) -> PresignedUpload:
+        """A presigned POST: a form the browser posts with the file as its last field;
+        S3 refuses a file over ``max_size`` (the policy's content-length-range)."""
+        bucket, key = self.bucket_and_key(location)
+        url, fields = presigned_post(
+            self._signer(),
+            bucket,
+            key,
+            seconds=expires_in,
+            max_size=max_size,
+            content_type=content_type,
+            parameters=self.object_parameters,
+            acl=self.options.get("default_acl"),
+        )
+        return PresignedUpload(url=url, method="POST", fields=fields)
+
     def _signer(self) -> Any:
         """A synchronous botocore client for presigning URLs (signing sends nothing) and
         is_file()'s HEAD: s3fs would run them on its event-loop thread, a thread hop that
@@ -208,25 +244,21 @@ class S3Backend(ObjectStoreBackend):
             return client
         with _SIGNER_LOCK:  # botocore's create_client is not thread-safe
             if self._signing_client is None:
-                # SigV4 always: botocore may otherwise presign with SigV2, which AWS
-                # refuses in every region opened since 2014 and for buckets made since 2020.
-                config = importlib.import_module("botocore.config").Config(signature_version="s3v4")
-                kwargs: dict[str, Any] = {
-                    "endpoint_url": self.options.get("endpoint_url"),
-                    "region_name": self.options.get("region"),
-                    "config": config,
-                }
+                client_kwargs, config_kwargs = client_options(self.options)
+                config = importlib.import_module("botocore.config").Config(**config_kwargs)
+                kwargs: dict[str, Any] = {**client_kwargs, "config": config}
                 if self.options.get("key"):
                     kwargs["aws_access_key_id"] = self.options["key"]
                     kwargs["aws_secret_access_key"] = self.options["secret"]
                 self._signing_client = _botocore_session().create_client("s3", **kwargs)
             return self._signing_client
 
-    def plain_url(self, bucket: str, key: str) -> str:
+    def plain_url(self, location: str) -> str:
+        bucket, key = self.bucket_and_key(location)
         endpoint = self.options.get("endpoint_url")
         if endpoint:
             return f"{endpoint.rstrip('/')}/{bucket}/{quote(key)}"
-        region = self.options.get("region")
+        region = self.options.get("region") or self.options.get("region_name")
         host = f"s3.{region}.amazonaws.com" if region else "s3.amazonaws.com"
         return f"https://{bucket}.{host}/{quote(key)}"
 

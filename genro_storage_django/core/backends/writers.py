@@ -14,6 +14,7 @@ import io
 import logging
 import posixpath
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .base import AtomicWriter
@@ -45,9 +46,18 @@ class StreamingUploadWriter(AtomicWriter):
     uncommitted blocks are never visible and expire on their own after a week.
     """
 
-    def __init__(self, fs: Any, path: str, *, exclusive: bool = False, **open_options: Any):
+    def __init__(
+        self,
+        fs: Any,
+        path: str,
+        *,
+        exclusive: bool = False,
+        on_commit: Callable[[], None] | None = None,
+        **open_options: Any,
+    ):
         super().__init__()
         self._file = fs.open(path, "xb" if exclusive else "wb", **open_options)
+        self._on_commit = on_commit
 
     def write(self, data: Any) -> int:
         self._file.write(data)
@@ -55,6 +65,8 @@ class StreamingUploadWriter(AtomicWriter):
 
     def _commit(self) -> None:
         self._file.close()
+        if self._on_commit is not None:
+            self._on_commit()
 
     def _abort(self) -> None:
         try:
