@@ -84,7 +84,7 @@ _bootstrap_venv() {
     fi
     : >"$PIP_LOG"
     if [ "$BOOTSTRAP_MODE" = demo ]; then
-        # Measured on a fresh clone with the pip cache warm, two busy cores: about 70 s.
+        # Measured on a fresh clone with the pip cache warm, two busy cores: 60 to 80 s.
         _say "installing -e .[demo] into .venv (first run or pyproject.toml changed; ~1 min)"
     else
         # Measured the same way: about 2.5 min; the emulators and linters are most of it.
