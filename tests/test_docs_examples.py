@@ -3,7 +3,8 @@
 - python: each page's blocks run in order in one namespace, in a temporary directory
   (``/srv/...`` paths land there), S3 buckets on moto's server; mounts the page defines
   must pass the package's system checks, and later blocks run on them.
-- console: ``manage.py`` commands run on local mounts; scripts, extras and tools exist.
+- console: ``manage.py`` commands run on local mounts; scripts, modules, extras and tools
+  exist.
 - text / json: the outputs shown (a sync's summary line and JSON report, ``storage_ls -l``,
   a signed URL, a ``Content-Disposition``) are compared with what the code prints.
 - django: templates render. nginx / apache: their paths match the page's mounts.
@@ -14,6 +15,7 @@ A block no check knows fails ``test_every_block_has_a_check``: new examples cann
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
@@ -232,6 +234,8 @@ def test_console_examples(block: Block, tmp_path: Path, monkeypatch: pytest.Monk
                 assert script.is_file() and script.stat().st_mode & 0o111, block.where
                 if program == "scripts/bench" and args and not args[0].startswith("-"):
                     assert (REPO_ROOT / "benchmarks" / f"bench_{args[0]}.py").is_file()
+            elif program.endswith("python") and args[0] == "-m":  # a module of this repo
+                assert importlib.util.find_spec(args[1]) is not None, block.where
             elif program == "pip":
                 extra = re.fullmatch(r"genro-storage-django\[(\w+)\]", args[-1])
                 assert extra and re.search(rf"^{extra[1]} = ", extras[1], re.M), block.where
