@@ -88,6 +88,14 @@ def test_a_large_uploads_temporary_file_is_removed_once_saved(uploads: MountStor
     assert uploads.open(name).read() == b"data"
 
 
+def test_opening_a_directory_says_it_is_one(uploads: MountStorage) -> None:
+    uploads.save("a/b/file.txt", ContentFile(b"x"))
+    with pytest.raises(IsADirectoryError):
+        uploads.open("a/b")
+    with pytest.raises(FileNotFoundError):
+        uploads.open("a/missing")
+
+
 # -- names ----------------------------------------------------------------------------------
 
 

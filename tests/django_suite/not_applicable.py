@@ -60,10 +60,6 @@ NOT_APPLICABLE: dict[str, str] = {
         "inspects InMemoryStorage's node tree (FileExistsError when listing below a file); "
         "a memory mount is fsspec's MemoryFileSystem, which reports a missing directory"
     ),
-    f"{_MEMORY_IO}.test_open_dir_as_file": (
-        "expects IsADirectoryError; fsspec's MemoryFileSystem reports a directory opened "
-        "as a file as missing (FileNotFoundError)"
-    ),
     f"{_MEMORY_IO}.test_url": (
         "memory mounts have no base_url: their files are served through the file views"
     ),

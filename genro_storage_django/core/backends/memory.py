@@ -7,6 +7,7 @@ its own and is never shared through fsspec's instance cache.
 
 from __future__ import annotations
 
+import errno
 import io
 from collections.abc import Hashable
 from typing import IO, Any
@@ -48,6 +49,16 @@ class MemoryBackend(FsspecBackend):
         # The store keeps one BytesIO per file: hand out a private copy so two
         # readers never share a position.
         return io.BytesIO(self.read_bytes(location))
+
+    def read_bytes(self, location: str) -> bytes:
+        try:
+            return super().read_bytes(location)
+        except FileNotFoundError:
+            # fsspec reports a directory read as a file as missing; say what it is, as
+            # local mounts do (asked only on failure: a read costs no extra lookup).
+            if self.fs.isdir(location):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", location) from None
+            raise
 
     def _mtime(self, info: Any) -> float | None:
         stored = self.base_fs.store.get(info["name"])
