@@ -20,8 +20,18 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 from . import errors
 from .backends.base import AtomicWriter, Backend, StatResult
+from .backends.local_tree import make_dirs
 from .errors import raise_as_storage_error
 from .globbing import compile_glob
+from .listing import (
+    UNSAFE_NAME,
+    OnSkip,
+    is_safe_name,
+    safe_entries,
+    skipped,
+    walk_backend,
+    walk_tree,
+)
 from .modes import TextWriter, parse_mode
 from .paths import join
 from .uploads import PresignedUpload, check_upload
@@ -287,8 +297,12 @@ class StorageNode:
         self._mount.backend.invalidate(self._loc())
 
     # -- directories -------------------------------------------------------------
-    def scandir(self) -> Iterator[tuple[StorageNode, StatResult]]:
-        """The entries directly inside this directory with their stat, sorted by name."""
+    def scandir(self, on_skip: OnSkip | None = None) -> Iterator[tuple[StorageNode, StatResult]]:
+        """The entries directly inside this directory with their stat, sorted by name.
+
+        An entry whose name the path rules refuse is left out, logged and passed to
+        ``on_skip(path, reason)`` (see :mod:`~genro_storage_django.core.listing`).
+        """
         try:
             entries = self._mount.backend.listdir(self._loc())
         except FileNotFoundError as exc:
@@ -297,8 +311,12 @@ class StorageNode:
             entries = []
         except Exception as exc:
             self._fail(exc, "list")
+        base = f"{self._path}/" if self._path else ""
         for entry in sorted(entries, key=lambda e: e.name):
-            yield self._listed(join(self._path, entry.name)), entry
+            if is_safe_name(entry.name):
+                yield self._listed(base + entry.name), entry
+            else:
+                skipped(on_skip, f"{self._mount.name}:{base}{entry.name}", UNSAFE_NAME)
 
     def _listed(self, path: str) -> StorageNode:
         """A node for a path the backend's listing returned: its location needs no check."""
@@ -318,33 +336,37 @@ class StorageNode:
         return list(self.iterdir())
 
     def walk(
-        self, top_down: bool = True
+        self, top_down: bool = True, on_skip: OnSkip | None = None
     ) -> Iterator[tuple[StorageNode, list[StorageNode], list[StorageNode]]]:
-        """Like ``Path.walk``: (directory, its sub-directories, its files) per directory."""
-        dirs: list[StorageNode] = []
-        files: list[StorageNode] = []
-        for child, entry in self.scandir():
-            (dirs if entry.is_dir else files).append(child)
-        if top_down:
-            yield self, dirs, files
-        for directory in dirs:
-            yield from directory.walk(top_down)
-        if not top_down:
-            yield self, dirs, files
+        """Like ``Path.walk``: (directory, its sub-directories, its files) per directory.
 
-    def walk_files(self) -> Iterator[tuple[StorageNode, StatResult]]:
-        """Every file below this directory with its stat (one listing on object stores)."""
-        for relative, entry in self._walk_entries():
+        A symlink back to a directory the walk is inside is reported as a loop to
+        ``on_skip``, not followed; entries with refused names are reported too.
+        """
+        return walk_tree(self, top_down, on_skip)
+
+    def walk_files(self, on_skip: OnSkip | None = None) -> Iterator[tuple[StorageNode, StatResult]]:
+        """Every file below this directory with its stat (one listing on object stores).
+
+        Entries left out (refused names, symlink loops) go to ``on_skip(path, reason)``.
+        """
+        for relative, entry in self._walk_entries(on_skip):
             yield self._listed_below(relative), entry
 
-    def _walk_entries(self) -> list[tuple[str, StatResult]]:
+    def _walk_entries(self, on_skip: OnSkip | None = None) -> list[tuple[str, StatResult]]:
         """:meth:`walk_files` as paths relative to this directory, building no nodes.
 
         A sync of ten thousand files compares stats and builds nodes only for the
         files it copies or deletes.
         """
         try:
-            found = list(self._mount.backend.walk_files(self._loc()))
+            found = list(
+                safe_entries(
+                    walk_backend(self._mount.backend, self._loc(), on_skip),
+                    self._mount.name,
+                    on_skip,
+                )
+            )
         except Exception as exc:
             self._fail(exc, "list")
         if not self._path:
@@ -438,7 +460,7 @@ class StorageNode:
         direct = self._mount.backend.local_file(self._loc())
         if direct is not None:
             if writing:
-                os.makedirs(os.path.dirname(direct), exist_ok=True)
+                make_dirs(os.path.dirname(direct), exist_ok=True)
             yield direct
             return
         with tempfile.TemporaryDirectory(prefix="genro-storage-") as scratch:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .backends.base import StatResult
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
+from .listing import OnSkip
 from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
@@ -120,8 +121,14 @@ def plan_sync(
         item = FileTransfer(source, source_stat, destination, target_stat)
         _record(plan, item, _verdict(source_stat, target_stat, *rules))
         return plan
-    sources = _listing(source, accept)
-    targets = _listing(destination, accept)
+
+    # Entries the listings leave out are reported and never deleted: a refused name
+    # cannot be told apart from the path the rules would make of it.
+    def left_out(path: str, reason: str) -> None:
+        plan.skips.append((path, reason))
+
+    sources = _listing(source, accept, left_out)
+    targets = _listing(destination, accept, left_out)
     plan.source_files = len(sources)
     label = f"{source.fullpath}/" if source.path else source.fullpath
     for relative in sorted(sources):
@@ -247,12 +254,14 @@ def _prune(
         )
 
 
-def _listing(root: StorageNode, accept: Callable[[str], bool] | None) -> dict[str, StatResult]:
+def _listing(
+    root: StorageNode, accept: Callable[[str], bool] | None, on_skip: OnSkip
+) -> dict[str, StatResult]:
     """Files below ``root`` by relative path; a missing directory lists as empty."""
     found = root._stat_or_none()
     if found is None or not found.is_dir:
         return {}
-    entries = root._walk_entries()
+    entries = root._walk_entries(on_skip)
     if accept is None:
         return dict(entries)
     return {relative: stat for relative, stat in entries if accept(relative)}

@@ -178,7 +178,12 @@ def _copy_tree(
 ) -> None:
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
     work: list[FileTransfer] = []
-    for relative, entry in source._walk_entries():
+    # Entries the walk leaves out (refused names, loops) count as skipped, so a move
+    # keeps the source directory that still holds them.
+    listed = source._walk_entries(
+        on_skip=lambda path, reason: report.skipped.append((path, reason))
+    )
+    for relative, entry in listed:
         if plan.accept and not plan.accept(relative):
             continue
         node = source._listed_below(relative)

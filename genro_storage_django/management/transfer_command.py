@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ..conf import get_manager
 from ..core import StorageError, StorageNode, SyncReport, sync
+from ..core.listing import REASONS as LEFT_OUT
 from .progress import ProgressLine, human_bytes
 
 __all__ = ["TransferCommand", "at_least", "resolve_node"]
@@ -194,8 +195,10 @@ class TransferCommand(BaseCommand):
                 self.stdout.write(f"{would}copy {path}")
             for path in report.deleted:
                 self.stdout.write(f"{would}delete {path}")
-        if verbosity >= 3:
-            for path, reason in report.skipped:
+        for path, reason in report.skipped:
+            if reason in LEFT_OUT:
+                self.stderr.write(f"skip {path}: {reason}")
+            elif verbosity >= 3:
                 self.stdout.write(f"skip {path}: {reason}")
         for path, message in report.errors:
             self.stderr.write(f"error {path}: {message}")

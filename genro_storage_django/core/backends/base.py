@@ -22,7 +22,9 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from ..config import MountContext
+    from ..listing import OnSkip
     from ..uploads import PresignedUpload
+    from .local_tree import DiskRoot
 
 __all__ = [
     "MAX_EXPIRY",
@@ -225,17 +227,38 @@ class Backend(ABC):
     def listdir(self, location: str) -> list[StatResult]:
         """Entries directly inside a directory; FileNotFoundError if it is not one."""
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
-        """Every file below ``location`` as (mount-relative path, stat), any order."""
-        for entry in self.listdir(location):
-            child = self.join_location(location, entry.name)
-            if entry.is_dir:
-                yield from self.walk_files(child)
-            else:
-                yield self.relative(child), entry
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
+        """Every file below ``location`` as (mount-relative path, stat), any order.
+
+        ``on_skip(path, reason)`` hears of the entries left out (see
+        :mod:`~genro_storage_django.core.listing`); this walk, over a store without
+        links, leaves none out. It keeps a stack rather than recursing, so no depth
+        of directories exhausts Python's recursion limit.
+        """
+        stack = [location]
+        while stack:
+            directory = stack.pop()
+            for entry in self.listdir(directory):
+                child = self.join_location(directory, entry.name)
+                if entry.is_dir:
+                    stack.append(child)
+                else:
+                    yield self.relative(child), entry
 
     def join_location(self, location: str, name: str) -> str:
         return f"{location.rstrip('/')}/{name}" if location else name
+
+    def disk_root(self) -> DiskRoot | None:
+        """The local directory of the mount root, when the mount stores files on the
+        local disk: symlinks there must not lead out of it (None elsewhere)."""
+        return None
+
+    def identity(self, location: str) -> Hashable | None:
+        """What tells this directory from every other, whatever path leads to it, where
+        links can make two paths one directory (None: paths never alias)."""
+        return None
 
     # -- content -----------------------------------------------------------
     @abstractmethod

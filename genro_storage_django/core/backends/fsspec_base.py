@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
+from ..listing import OnSkip
 from .base import AtomicWriter, Backend, Kind, PhysicalLocation, StatResult, to_timestamp
 from .writers import TempRenameWriter, is_temp_name, temp_sibling
 
@@ -119,7 +120,9 @@ class FsspecBackend(Backend):
             result.append(self.to_stat(info, path))
         return result
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
         if location and not self.fs.isdir(location):
             return
         found = self.fs.find(location, detail=True)

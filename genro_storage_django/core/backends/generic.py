@@ -1,14 +1,28 @@
-"""The ``fsspec`` mount type: any fsspec filesystem by protocol (sftp, zip, webdav, file...)."""
+"""The ``fsspec`` mount type: any fsspec filesystem by protocol (sftp, zip, webdav, file...).
+
+Over the local disk (``protocol: file``) the mount keeps to its root as a ``local``
+mount does: a symlink leads nowhere outside it (see :mod:`.local_tree`), and trees
+are listed, made and deleted without recursion.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import os
+import posixpath
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from ..config import invalid
+from ..listing import OnSkip
+from .base import AtomicWriter, StatResult
 from .fsspec_base import FsspecBackend
+from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir
+
+if TYPE_CHECKING:
+    from ..config import MountContext
 
 __all__ = ["GenericFsspecBackend"]
 
@@ -17,6 +31,12 @@ class GenericFsspecBackend(FsspecBackend):
     type_name = "fsspec"
     required_keys = frozenset({"protocol"})
     optional_keys = frozenset({"path", "options"})
+
+    def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
+        super().__init__(mount_name, options, context)
+        self.disk: DiskRoot | None = None
+        if isinstance(self.base_fs, LocalFileSystem):
+            self.disk = DiskRoot(self.root or os.sep, f"{mount_name}:")
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -40,3 +60,55 @@ class GenericFsspecBackend(FsspecBackend):
 
     def root_path(self) -> str:
         return str(self.options.get("path", ""))
+
+    # -- the local disk: what differs from the fsspec calls ------------------------
+    def locate(self, path: str) -> str:
+        if self.disk is not None:
+            self.disk.check(path, self.full_path(path))
+        return path
+
+    def listed_location(self, path: str) -> str | None:
+        # The disk listings skip symlinks that escape: what they return is safe.
+        return path if self.disk is not None else None
+
+    def disk_root(self) -> DiskRoot | None:
+        return self.disk
+
+    def identity(self, location: str) -> tuple[int, int] | None:
+        return identity(self.full_path(location)) if self.disk is not None else None
+
+    def listdir(self, location: str) -> list[StatResult]:
+        if self.disk is None:
+            return super().listdir(location)
+        return self.disk.listdir(self.full_path(location))
+
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
+        if self.disk is None:
+            return super().walk_files(location, on_skip)
+        prefix = f"{location}/" if location else ""
+        return self.disk.walk_files(self.full_path(location), prefix, on_skip)
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        if self.disk is not None:
+            self._make_parent(self.full_path(location))
+        return super().open_writer(location, exclusive=exclusive)
+
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        if self.disk is None:
+            super().mkdir(location, parents=parents, exist_ok=exist_ok)
+        else:
+            make_dir(self.full_path(location), parents=parents, exist_ok=exist_ok)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        if self.disk is None:
+            super().remove_dir(location, recursive=recursive)
+        else:
+            remove_dir(self.full_path(location), recursive=recursive, keep=not location)
+
+    def _make_parent(self, full_path: str) -> None:
+        if self.disk is None:
+            super()._make_parent(full_path)
+        elif parent := posixpath.dirname(full_path):
+            make_dirs(parent, exist_ok=True)

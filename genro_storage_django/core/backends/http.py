@@ -23,6 +23,7 @@ from typing import IO, Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 
 from ..config import invalid
+from ..listing import OnSkip
 from .base import AtomicWriter, Backend, StatResult
 from .fsspec_base import FsspecBackend
 from .object_store import READ_BLOCK_SIZE
@@ -110,17 +111,22 @@ class HTTPBackend(FsspecBackend):
                 found.append(path)
         return found
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
-        try:
-            entries = self.listdir(location)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            child = self.join_location(location, quote(entry.name))
-            if entry.is_dir:
-                yield from self.walk_files(child)
-            else:
-                yield self.relative(child), entry
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
+        stack = [location]
+        while stack:
+            directory = stack.pop()
+            try:
+                entries = self.listdir(directory)
+            except (FileNotFoundError, NotADirectoryError):  # a link to a page that is gone
+                continue
+            for entry in entries:
+                child = self.join_location(directory, quote(entry.name))
+                if entry.is_dir:
+                    stack.append(child)
+                else:
+                    yield self.relative(child), entry
 
     def _mtime(self, info: Mapping[str, Any]) -> float | None:
         value = info.get("Last-Modified")

@@ -13,18 +13,16 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import shutil
-import stat as stat_module
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..config import invalid
-from ..errors import UnsafePathError
+from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
-from .local_writer import LocalAtomicWriter, Modes, make_directories, make_durable
-from .writers import is_temp_name
+from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir, to_stat
+from .local_writer import LocalAtomicWriter, Modes, make_durable
 
 if TYPE_CHECKING:
     from ..config import MountContext
@@ -39,7 +37,8 @@ class LocalBackend(Backend):
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
-        self.root: str = os.path.realpath(options["path"])
+        self.disk = DiskRoot(options["path"], f"{mount_name}:")
+        self.root: str = self.disk.root
         self.base_url: str | None = options.get("base_url")
         self.fsync: bool = options.get("fsync", True)
         self.modes = Modes(options.get("file_permissions"), options.get("directory_permissions"))
@@ -85,10 +84,7 @@ class LocalBackend(Backend):
         if not path:
             return self.root
         location = self.root + os.sep + path
-        if self._crosses_symlink(path) and self._escapes(location):
-            raise UnsafePathError(
-                f"{self.mount_name}:{path} resolves outside the mount root (symlink)"
-            )
+        self.disk.check(path, location)
         return location
 
     def listed_location(self, path: str) -> str:
@@ -101,69 +97,27 @@ class LocalBackend(Backend):
     def physical_location(self, location: str) -> PhysicalLocation:
         return PhysicalLocation.on_disk(location)
 
-    def _crosses_symlink(self, path: str) -> bool:
-        """Whether an existing component below the root is a symlink.
+    def disk_root(self) -> DiskRoot:
+        return self.disk
 
-        Only then can the path lead elsewhere, so the full ``realpath`` check runs only
-        then: one ``lstat`` per existing component instead of a resolution per call.
-        """
-        current = self.root
-        for part in path.split("/"):
-            current = current + os.sep + part
-            try:
-                mode = os.lstat(current).st_mode
-            except (FileNotFoundError, NotADirectoryError):
-                return False
-            if stat_module.S_ISLNK(mode):
-                return True
-        return False
-
-    def _escapes(self, location: str) -> bool:
-        real = os.path.realpath(location)
-        return real != self.root and not real.startswith(self.root + os.sep)
+    def identity(self, location: str) -> tuple[int, int]:
+        return identity(location)
 
     # -- metadata ----------------------------------------------------------------
     def stat(self, location: str) -> StatResult:
-        return _to_stat(os.path.basename(location), os.stat(location))
+        return to_stat(os.path.basename(location), os.stat(location))
 
     def exists(self, location: str) -> bool:
         return os.path.exists(location)
 
     def listdir(self, location: str) -> list[StatResult]:
-        entries = []
-        with os.scandir(location) as scan:
-            for entry in scan:
-                if is_temp_name(entry.name):
-                    continue
-                if entry.is_symlink() and self._escapes(entry.path):
-                    continue
-                try:
-                    entries.append(_to_stat(entry.name, entry.stat()))
-                except FileNotFoundError:  # dangling symlink or deleted meanwhile
-                    continue
-        return entries
+        return self.disk.listdir(location)
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
         start = self.relative(location)
-        # Relative paths grow with the walk: no per-file conversion from OS paths.
-        stack = [(location, start + "/" if start else "")]
-        while stack:
-            directory, prefix = stack.pop()
-            try:
-                scan = os.scandir(directory)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            with scan:
-                for entry in scan:
-                    name = entry.name
-                    if is_temp_name(name):
-                        continue
-                    if entry.is_symlink() and self._escapes(entry.path):
-                        continue
-                    if entry.is_dir():
-                        stack.append((entry.path, prefix + name + "/"))
-                    elif entry.is_file():
-                        yield prefix + name, _to_stat(name, entry.stat())
+        return self.disk.walk_files(location, start + "/" if start else "", on_skip)
 
     # -- content -----------------------------------------------------------------
     def open_read(self, location: str) -> IO[bytes]:
@@ -178,17 +132,7 @@ class LocalBackend(Backend):
 
     # -- tree ----------------------------------------------------------------------
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
-        if parents:
-            make_directories(location, self.modes.directory, exist_ok=exist_ok)
-            return
-        try:
-            os.mkdir(location)
-        except FileExistsError:
-            if not (exist_ok and os.path.isdir(location)):
-                raise
-        else:
-            if self.modes.directory is not None:
-                os.chmod(location, self.modes.directory)
+        make_dir(location, parents=parents, exist_ok=exist_ok, mode=self.modes.directory)
 
     def remove_file(self, location: str) -> None:
         if os.path.isdir(location) and not os.path.islink(location):
@@ -196,24 +140,8 @@ class LocalBackend(Backend):
         os.unlink(location)
 
     def remove_dir(self, location: str, *, recursive: bool) -> None:
-        if location == self.root:
-            # Empty the root but keep it: the mount must go on existing.
-            entries = os.listdir(location)
-            if entries and not recursive:
-                raise OSError(errno.ENOTEMPTY, "directory not empty", location)
-            for entry in entries:
-                child = os.path.join(location, entry)
-                if os.path.isdir(child) and not os.path.islink(child):
-                    shutil.rmtree(child)
-                else:
-                    os.unlink(child)
-            return
-        if os.path.islink(location):
-            os.unlink(location)  # the link goes, never what it points to
-        elif recursive:
-            shutil.rmtree(location)
-        else:
-            os.rmdir(location)
+        # The root is emptied but kept: the mount must go on existing.
+        remove_dir(location, recursive=recursive, keep=location == self.root)
 
     @property
     def keeps_mtime(self) -> bool:
@@ -290,7 +218,7 @@ class LocalBackend(Backend):
         if os.path.isdir(source):
             raise IsADirectoryError(errno.EISDIR, "is a directory", source)
         assert isinstance(other, LocalBackend)  # can_copy_within() chose this path
-        make_directories(os.path.dirname(target), other.modes.directory)
+        make_dirs(os.path.dirname(target), other.modes.directory)
         try:
             os.replace(source, target)
         except OSError as exc:
@@ -315,14 +243,3 @@ class LocalBackend(Backend):
 
     def describe(self) -> str:
         return f"local ({self.root})"
-
-
-def _to_stat(name: str, result: os.stat_result) -> StatResult:
-    is_dir = stat_module.S_ISDIR(result.st_mode)
-    return StatResult(
-        name=name,
-        kind="directory" if is_dir else "file",
-        size=0 if is_dir else result.st_size,
-        mtime=result.st_mtime,
-        etag=f"{result.st_mtime_ns:x}-{result.st_size:x}",
-    )

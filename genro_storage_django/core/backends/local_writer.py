@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import os
 import re
@@ -19,9 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, NamedTuple, cast
 
 from .base import AtomicWriter
+from .local_tree import make_dirs
 from .writers import TEMP_MARKER
 
-__all__ = ["LocalAtomicWriter", "Modes", "make_directories", "make_durable"]
+__all__ = ["LocalAtomicWriter", "Modes", "make_durable"]
 
 _COPY_CHUNK = 1 << 20
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -37,33 +37,6 @@ class Modes(NamedTuple):
 
 
 _UMASK_MODES = Modes()
-
-
-def make_directories(path: str, mode: int | None, *, exist_ok: bool = True) -> None:
-    """``os.makedirs``, giving ``mode`` to each directory it creates.
-
-    ``os.makedirs`` filters its mode through the umask (and ignores it for the
-    intermediate directories), so the mode is set with ``chmod`` afterwards, only on
-    the directories made here: a directory another process created keeps its own.
-    """
-    if mode is None:
-        os.makedirs(path, exist_ok=exist_ok)
-        return
-    if not exist_ok and os.path.lexists(path):
-        raise FileExistsError(errno.EEXIST, "File exists", path)
-    missing: list[str] = []
-    current = path
-    while not os.path.isdir(current):  # ends at the root at the latest: paths are absolute
-        missing.append(current)
-        current = os.path.dirname(current)
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory)
-        except FileExistsError:
-            if not os.path.isdir(directory):
-                raise
-            continue
-        os.chmod(directory, mode)
 
 
 class LocalAtomicWriter(AtomicWriter):
@@ -92,7 +65,7 @@ class LocalAtomicWriter(AtomicWriter):
             # Mode 0o666 lets the kernel apply the process's umask, as open() would.
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
         except FileNotFoundError:
-            make_directories(directory, modes.directory)
+            make_dirs(directory, modes.directory)
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
         self._temp = temporary
         self._fd = fd

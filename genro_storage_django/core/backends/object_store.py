@@ -25,6 +25,7 @@ from typing import IO, Any, ClassVar
 
 from ..config import invalid
 from ..errors import StorageError
+from ..listing import OnSkip
 from ..paths import normalize
 from .base import MAX_EXPIRY, AtomicWriter, Backend, StatResult
 from .fsspec_base import FsspecBackend, has_glob
@@ -245,7 +246,9 @@ class ObjectStoreBackend(FsspecBackend):
             if name.startswith(start) and len(name) > len(start) and info.get("type") != "directory"
         }
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
         for name, info in self._files_below(location).items():
             yield self.relative(name), self.to_stat(info, name)
 

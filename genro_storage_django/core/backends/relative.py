@@ -8,13 +8,15 @@ permissions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from ..config import invalid
 from ..errors import StorageError
+from ..listing import OnSkip, walk_backend
 from ..paths import join, normalize, split_fullpath
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
+from .local_tree import DiskRoot
 
 if TYPE_CHECKING:
     from ..config import MountContext
@@ -30,6 +32,8 @@ class RelativeBackend(Backend):
         super().__init__(mount_name, options, context)
         self.parent_name, raw = split_fullpath(options["path"])
         self.sub = normalize(raw)
+        # (parent backend, its confined sub-directory): recomputed when the parent changes.
+        self._disk: tuple[Backend, DiskRoot | None] | None = None
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -62,10 +66,34 @@ class RelativeBackend(Backend):
         return DirFileSystem(path=self.sub, fs=parent_fs) if parent_fs is not None else None
 
     def locate(self, path: str) -> str:
-        return self.parent.locate(join(self.sub, path))
+        location = self.parent.locate(join(self.sub, path))
+        disk = self.disk_root()
+        if disk is not None:
+            # The parent allows any link inside its own root; this mount only inside sub.
+            disk.check(path, self._disk_path(location))
+        return location
 
     def listed_location(self, path: str) -> str | None:
         return self.parent.listed_location(join(self.sub, path))
+
+    def disk_root(self) -> DiskRoot | None:
+        """The parent's directory ``sub`` when the parent is on the local disk."""
+        parent = self.parent
+        cached = self._disk
+        if cached is None or cached[0] is not parent:
+            disk = None
+            if parent.disk_root() is not None:
+                disk = DiskRoot(self._disk_path(parent.locate(self.sub)), f"{self.mount_name}:")
+            cached = self._disk = (parent, disk)
+        return cached[1]
+
+    def _disk_path(self, location: str) -> str:
+        local = self.parent.local_file(location)
+        assert local is not None, "a mount on the local disk has local files"
+        return local
+
+    def identity(self, location: str) -> Hashable | None:
+        return self.parent.identity(location)
 
     def relative(self, location: str) -> str:
         return self._strip_sub(self.parent.relative(location))
@@ -89,10 +117,22 @@ class RelativeBackend(Backend):
         return self.parent.is_file(location)
 
     def listdir(self, location: str) -> list[StatResult]:
+        disk = self.disk_root()
+        if disk is not None:
+            return disk.listdir(self._disk_path(location))
         return self.parent.listdir(location)
 
-    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:
-        for inner, entry in self.parent.walk_files(location):
+    def walk_files(
+        self, location: str, on_skip: OnSkip | None = None
+    ) -> Iterator[tuple[str, StatResult]]:
+        disk = self.disk_root()
+        if disk is not None:
+            start = self.relative(location)
+            yield from disk.walk_files(
+                self._disk_path(location), start + "/" if start else "", on_skip
+            )
+            return
+        for inner, entry in walk_backend(self.parent, location, on_skip):
             yield self._strip_sub(inner), entry
 
     def open_read(self, location: str) -> IO[bytes]:

@@ -11,6 +11,7 @@ from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...core import StatResult, StorageError, StorageNode
+from ...core.listing import SYMLINK_LOOP, identities_above
 from ..transfer_command import resolve_node
 
 
@@ -45,14 +46,34 @@ class Command(BaseCommand):
     def _entries(
         self, node: StorageNode, recursive: bool
     ) -> Iterator[tuple[StorageNode, StatResult]]:
+        """The entries in ``ls -R`` order, without recursion (trees can be deep)."""
         stat = node.stat()
         if not stat.is_dir:
             yield node, stat
             return
-        for child, child_stat in node.scandir():
-            yield child, child_stat
-            if recursive and child_stat.is_dir:
-                yield from self._entries(child, recursive)
+
+        def report(path: str, reason: str) -> None:
+            self.stderr.write(f"skip {path}: {reason}")
+
+        # One listing per directory being walked, with the identity of that directory:
+        # a symlink back to one of them is a loop, reported and not entered.
+        above = identities_above(node)
+        stack = [(node.scandir(report), node.backend.identity(node.location))]
+        while stack:
+            for child, child_stat in stack[-1][0]:
+                yield child, child_stat
+                if not (recursive and child_stat.is_dir):
+                    continue
+                identity = child.backend.identity(child.location)
+                if identity is not None and (
+                    identity in above or any(identity == seen for _it, seen in stack)
+                ):
+                    report(child.fullpath, SYMLINK_LOOP)
+                    continue
+                stack.append((child.scandir(report), identity))
+                break  # list the sub-directory first, then go on with this one
+            else:
+                stack.pop()
 
 
 def _when(stat: StatResult) -> str | None:

@@ -1,0 +1,198 @@
+"""Entries a listing leaves out, and how it tells: a warning and ``on_skip(path, reason)``.
+
+A directory may hold names that no mount path can spell: bytes that are not UTF-8,
+a newline, a backslash (a separator to the path rules), a literal ``%2f``, an
+object key with a ``..`` or empty segment. Such an entry cannot become a node, so
+nothing can read, copy or delete it through the storage API: listings and walks
+leave it out instead of failing the whole directory. A walk also leaves out a
+symlink that leads back to a directory it is already inside (a loop).
+
+Each entry left out is logged as a warning on the ``genro_storage_django.listing``
+logger and passed to the caller's ``on_skip(path, reason)``, ``path`` being
+``mount:path`` with unprintable characters escaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import logging
+import re
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .errors import StorageError
+from .paths import normalize
+
+if TYPE_CHECKING:
+    from .backends.base import Backend, StatResult
+    from .node import StorageNode
+
+__all__ = [
+    "REASONS",
+    "SYMLINK_LOOP",
+    "UNSAFE_NAME",
+    "OnSkip",
+    "identities_above",
+    "is_safe_name",
+    "is_safe_path",
+    "printable",
+    "safe_entries",
+    "skipped",
+    "walk_backend",
+    "walk_tree",
+]
+
+logger = logging.getLogger("genro_storage_django.listing")
+
+#: A name the path rules refuse.
+UNSAFE_NAME = "unsafe-name"
+#: A symlink back to a directory the walk is inside, or one that resolves to itself.
+SYMLINK_LOOP = "symlink-loop"
+#: Printable ASCII without a separator or a percent sign: safe unless "." or "..".
+_PLAIN = re.compile(r"[ -$&-.0-\[\]-~]+")
+REASONS = frozenset({UNSAFE_NAME, SYMLINK_LOOP})
+
+OnSkip = Callable[[str, str], Any]
+
+
+def is_safe_name(name: str) -> bool:
+    """Whether ``name`` is one path segment the path rules accept as it is."""
+    if _PLAIN.fullmatch(name):
+        # The common case, decided without the full rules.
+        return name not in (".", "..")
+    return "/" not in name and _normalizes_to_itself(name)
+
+
+def is_safe_path(path: str) -> bool:
+    """Whether the relative ``path`` a walk returned is a mount path as it is."""
+    if path.isascii() and path.isprintable() and "\\" not in path and "%" not in path:
+        framed = f"/{path}/"
+        return not ("//" in framed or "/./" in framed or "/../" in framed)
+    return _normalizes_to_itself(path)
+
+
+def _normalizes_to_itself(path: str) -> bool:
+    try:
+        return normalize(path) == path
+    except StorageError:
+        return False
+
+
+def printable(text: str) -> str:
+    """``text`` with what a terminal or a log line cannot show escaped (``\\n``, ``\\xff``)."""
+    if text.isprintable():
+        return text
+    with contextlib.suppress(UnicodeError):
+        # Bytes that are not UTF-8 arrive as lone surrogates (os.fsdecode): show the bytes.
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+def skipped(on_skip: OnSkip | None, shown: str, reason: str) -> None:
+    """Log one entry left out and tell ``on_skip``; ``shown`` is ``mount:path``."""
+    shown = printable(shown)
+    logger.warning("skipped %s: %s", shown, reason)
+    if on_skip is not None:
+        on_skip(shown, reason)
+
+
+def safe_entries(
+    found: Iterator[tuple[str, StatResult]] | list[tuple[str, StatResult]],
+    mount: str,
+    on_skip: OnSkip | None,
+) -> Iterator[tuple[str, StatResult]]:
+    """The walk results whose paths are mount paths; the others are reported.
+
+    A directory with an unsafe name is reported once, not once per file below it.
+    """
+    reported: set[str] = set()
+    for path, entry in found:
+        if is_safe_path(path):
+            yield path, entry
+            continue
+        head = _unsafe_head(path)
+        if head not in reported:
+            reported.add(head)
+            skipped(on_skip, f"{mount}:{head}", UNSAFE_NAME)
+
+
+def _unsafe_head(path: str) -> str:
+    """The shortest leading part of ``path`` that ends in a refused segment."""
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        if not segment or not is_safe_name(segment):
+            return "/".join(segments[: index + 1])
+    return path
+
+
+def walk_tree(
+    top: StorageNode, top_down: bool, on_skip: OnSkip | None
+) -> Iterator[tuple[StorageNode, list[StorageNode], list[StorageNode]]]:
+    """:meth:`StorageNode.walk <genro_storage_django.core.StorageNode.walk>`, without
+    recursion; a directory already being walked (or above ``top``) is a loop."""
+    inside = identities_above(top)
+    # A node is a directory to enter; a tuple, one to leave.
+    stack: list[Any] = [top]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            directory, dirs, files, identity = item
+            inside.discard(identity)
+            if not top_down:
+                yield directory, dirs, files
+            continue
+        identity = _identity(item)
+        if identity is not None and identity in inside:
+            skipped(on_skip, item.fullpath, SYMLINK_LOOP)
+            continue
+        dirs, files = [], []
+        for child, entry in item.scandir(on_skip):
+            (dirs if entry.is_dir else files).append(child)
+        if top_down:
+            yield item, dirs, files  # the caller may prune ``dirs``, as with os.walk
+        inside.add(identity)
+        stack.append((item, dirs, files, identity))
+        stack.extend(reversed(dirs))
+
+
+def _identity(node: StorageNode) -> Hashable | None:
+    try:
+        return node.backend.identity(node.location)
+    except OSError:
+        return None  # gone meanwhile: listing it reports that
+
+
+def identities_above(node: StorageNode) -> set[Hashable]:
+    """The identities of the directories above ``node`` in its mount (see
+    :meth:`~.backends.base.Backend.identity`): a walk from ``node`` that reaches one
+    of them is going round a loop. Empty where paths never alias."""
+    found: set[Hashable] = set()
+    current = node
+    while current.path:
+        current = current.parent
+        identity = _identity(current)
+        if identity is None:
+            break
+        found.add(identity)
+    return found
+
+
+def walk_backend(
+    backend: Backend, location: str, on_skip: OnSkip | None
+) -> Iterator[tuple[str, StatResult]]:
+    """``backend.walk_files``, passing ``on_skip`` only to the overrides that take it.
+
+    Backends written before ``on_skip`` existed override ``walk_files(location)``;
+    they keep working, and only lose the loop reports.
+    """
+    if on_skip is not None and _takes_on_skip(type(backend).walk_files):
+        return backend.walk_files(location, on_skip=on_skip)
+    return backend.walk_files(location)
+
+
+@functools.lru_cache(maxsize=64)
+def _takes_on_skip(method: Callable[..., Any]) -> bool:
+    parameters = inspect.signature(method).parameters.values()
+    return any(p.name == "on_skip" or p.kind is p.VAR_KEYWORD for p in parameters)
