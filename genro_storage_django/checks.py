@@ -19,6 +19,7 @@ from django.db.models import FileField
 from django.utils.module_loading import import_string
 
 from . import conf
+from .cloud_settings import apply_settings, read_settings
 from .core import ConfigProblem, StorageConfigError, StorageManager
 from .core.config import load_mount_configs
 
@@ -64,11 +65,11 @@ def check_storage_mounts(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Every problem of ``settings.STORAGE_MOUNTS``, one error per problem."""
-    mounts = conf.mounts_setting()
+    mounts, sources = apply_settings(conf.mounts_setting(), read_settings())
     checker = StorageManager(
         extra_keys=conf.DJANGO_MOUNT_KEYS, option_defaults=conf.option_defaults()
     )
-    messages: list[CheckMessage] = [_from_problem(p) for p in checker.check(mounts)]
+    messages: list[CheckMessage] = [_from_problem(p, sources) for p in checker.check(mounts)]
     try:
         configs = load_mount_configs(mounts)
     except StorageConfigError:
@@ -150,10 +151,13 @@ def check_mount_references(
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _from_problem(problem: ConfigProblem) -> Error:
+def _from_problem(
+    problem: ConfigProblem, sources: Mapping[tuple[str, str], str] | None = None
+) -> Error:
+    setting = (sources or {}).get((problem.mount, problem.key or ""))
     return Error(
         problem.message,
-        hint=problem.hint,
+        hint=f"the value comes from settings.{setting}" if setting else problem.hint,
         obj=_obj(problem.mount),
         id=CHECK_IDS.get(problem.code, CHECK_IDS["invalid_value"]),
     )

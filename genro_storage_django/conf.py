@@ -12,7 +12,9 @@ configuration; it is the one place they are declared. The core accepts them
 
 Django's ``FILE_UPLOAD_PERMISSIONS`` and ``FILE_UPLOAD_DIRECTORY_PERMISSIONS`` reach
 the core as option defaults (:func:`option_defaults`): local mounts that set no
-``file_permissions`` / ``directory_permissions`` of their own use them.
+``file_permissions`` / ``directory_permissions`` of their own use them. django-storages'
+``AWS_*``, ``GS_*`` and ``AZURE_*`` settings fill the keys cloud mounts leave out
+(:mod:`genro_storage_django.cloud_settings`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from .cloud_settings import Found, apply_settings, read_settings
 from .core import Mount, StorageConfigError, StorageManager, StorageNode
 
 __all__ = [
@@ -81,13 +84,14 @@ class _ManagerCache:
         self.lock = threading.Lock()
         self.source: Any = None  # the setting object the manager was built from
         self.snapshot: Any = None  # a deep copy of it, to recognise an equal new object
-        self.defaults: dict[str, Any] = {}  # the option defaults it was built with
+        # The option defaults and django-storages settings it was built with.
+        self.defaults: tuple[dict[str, Any], Found] | None = None
         self.manager: StorageManager | None = None
 
     def clear(self) -> None:
         with self.lock:
             self.source = self.snapshot = self.manager = None
-            self.defaults = {}
+            self.defaults = None
 
 
 _cache = _ManagerCache()
@@ -100,7 +104,7 @@ def get_manager() -> StorageManager:
     check`` lists every problem of it with its check ID.
     """
     mounts = mounts_setting()
-    defaults = option_defaults()
+    defaults = (option_defaults(), read_settings())
     manager = _cache.manager
     if manager is not None and _cache.source is mounts and _cache.defaults == defaults:
         return manager
@@ -113,7 +117,11 @@ def get_manager() -> StorageManager:
             _cache.source = mounts
             return _cache.manager
         try:
-            manager = StorageManager(mounts, extra_keys=DJANGO_MOUNT_KEYS, option_defaults=defaults)
+            manager = StorageManager(
+                apply_settings(mounts, defaults[1])[0],
+                extra_keys=DJANGO_MOUNT_KEYS,
+                option_defaults=defaults[0],
+            )
         except StorageConfigError as exc:
             raise ImproperlyConfigured(
                 f"settings.{SETTING_NAME} is invalid: {exc} (run 'manage.py check' for details)"
