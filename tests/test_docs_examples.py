@@ -306,6 +306,46 @@ def test_content_disposition_shown_is_the_header() -> None:
     assert header == "Content-Disposition: " + content_disposition(True, name)
 
 
+def test_timeout_options_of_the_production_page_reach_the_filesystems() -> None:
+    from genro_storage_django.core import StorageManager
+    from tests.servers import AZURE_ACCOUNT, AZURE_KEY
+
+    rows = dict(
+        re.findall(r"^\| (\w+) calls \| `options: (\{.*?\})` \|", read("docs/production.md"), re.M)
+    )
+    options = {kind: json.loads(text) for kind, text in rows.items()}
+    assert set(options) == {"S3", "GCS", "Azure"}
+    azure = (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURE_ACCOUNT};AccountKey={AZURE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:9/{AZURE_ACCOUNT};"
+    )
+    manager = StorageManager(
+        {
+            "s3": {
+                "type": "s3",
+                "bucket": "acme",
+                "key": "k",
+                "secret": "s",
+                "options": options["S3"],
+            },
+            "gcs": {"type": "gcs", "bucket": "acme", "token": "anon", "options": options["GCS"]},
+            "az": {
+                "type": "azure",
+                "container": "acme",
+                "connection_string": azure,
+                "options": options["Azure"],
+            },
+        }
+    )
+    s3 = manager.get_mount("s3").backend.base_fs
+    assert options["S3"]["config_kwargs"].items() <= s3.config_kwargs.items()
+    assert (
+        manager.get_mount("gcs").backend.base_fs.requests_timeout
+        == options["GCS"]["requests_timeout"]
+    )
+    assert manager.get_mount("az").backend.base_fs is not None  # adlfs took the keywords
+
+
 @pytest.mark.parametrize("block", all_blocks("json"), ids=lambda b: b.where)
 def test_json_examples_parse(block: Block) -> None:
     json.loads(block.text)
