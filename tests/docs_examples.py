@@ -1,14 +1,18 @@
-"""The fenced examples of README.md and docs/*.md, for tests/test_docs_examples.py.
+"""The fenced examples of README.md and docs/*.md, and the mounts they run on, for
+tests/test_docs_examples.py and tests/test_docs_outputs.py.
 
-A block is its page, the line of its opening fence, its language and its text. Python
-blocks of one page run in order in one namespace, as a reader would type them.
+A block is its page, the line of its opening fence, its language and its text.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
@@ -58,3 +62,36 @@ def commands(block: Block) -> list[list[str]]:
             words.pop(0)
         found.append([word.strip("'\"") for word in words])
     return found
+
+
+def read(relative: str) -> str:
+    return (REPO_ROOT / relative).read_text()
+
+
+def local_mounts(root: Path, *names: str) -> dict[str, dict[str, Any]]:
+    return {name: {"type": "local", "path": str(root / name)} for name in names}
+
+
+def seeded_mounts(root: Path) -> dict[str, dict[str, Any]]:
+    """``uploads`` with the files the commands' examples name; ``archive`` empty."""
+    mounts = local_mounts(root, "uploads", "archive")
+    for name, size in (("reports/q3.pdf", 4096), ("a.pdf", 2048), ("b.pdf", 10)):
+        target = root / "uploads" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"x" * size)
+    return mounts
+
+
+def manage(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def s3_make_bucket(storage_options: dict[str, Any], *buckets: str) -> None:
+    import s3fs
+
+    fs = s3fs.S3FileSystem(**storage_options)
+    for bucket in buckets:
+        if not fs.exists(bucket):
+            fs.mkdir(bucket)
