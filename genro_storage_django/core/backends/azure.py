@@ -202,7 +202,7 @@ class AzureBackend(ObjectStoreBackend):
 
         container, blob = self.bucket_and_key(location)
         token = generate_blob_sas(
-            account_name=self.base_fs.account_name,
+            account_name=self.base_fs.service_client.account_name,
             container_name=container,
             blob_name=blob,
             account_key=key,

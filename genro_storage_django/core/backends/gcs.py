@@ -168,7 +168,7 @@ class GCSBackend(ObjectStoreBackend):
             version="v4",
             method="PUT",
             content_type=content_type,
-            headers=headers,
+            headers=dict(headers),  # google-cloud-storage adds Host to the dict it is given
         )
         if content_type:
             headers["Content-Type"] = content_type
