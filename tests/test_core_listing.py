@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode, UnsafePathError, sync
+from genro_storage_django.core.backends import StatResult
 from genro_storage_django.core.backends.local_tree import remove_tree
+from genro_storage_django.core.backends.memory import MemoryBackend
 from genro_storage_django.core.listing import SYMLINK_LOOP, UNSAFE_NAME, printable
 
 from .cloud import bare_fs, cloud_config
@@ -277,3 +279,50 @@ def test_a_memory_walk_reports_no_loops(tmp_path: Path) -> None:
     root: StorageNode = manager.node("m:")
     assert [top.path for top, _d, _f in root.walk()] == ["", "a", "a/b"]
     assert [top.path for top, _d, _f in root.walk(top_down=False)] == ["a/b", "a", ""]
+
+
+def test_a_memory_walk_below_the_root(tmp_path: Path) -> None:
+    manager = StorageManager({"m": {"type": "memory"}})
+    manager.node("m:a/b/c.txt").write_bytes(b"c")
+    assert [top.path for top, _d, _f in manager.node("m:a").walk()] == ["a", "a/b"]
+
+
+def test_a_dangling_symlink_is_not_listed(tmp_path: Path) -> None:
+    manager = StorageManager({"m": disk_mount("local", tmp_path / "root")})
+    (tmp_path / "root" / "dangling").symlink_to("nowhere")
+    (tmp_path / "root" / "ok.txt").write_bytes(b"ok")
+    assert manager.node("m:").children() == [manager.node("m:ok.txt")]
+
+
+class OldStyleWalk(MemoryBackend):
+    """A third-party backend whose ``walk_files`` predates ``on_skip``."""
+
+    type_name = "test-old-walk"
+
+    def walk_files(self, location: str) -> Iterator[tuple[str, StatResult]]:  # type: ignore[override]
+        return super().walk_files(location)
+
+
+def test_a_backend_without_on_skip_still_walks_and_skips() -> None:
+    manager = StorageManager({})
+    manager.register_backend_type(OldStyleWalk.type_name, OldStyleWalk)
+    manager.add_mount({"name": "m", "type": OldStyleWalk.type_name})
+    manager.node("m:ok.txt").write_bytes(b"ok")
+    manager.get_backend("m").fs.pipe_file("back\\slash.txt", b"x")
+    skips = Skips()
+    assert [n.path for n, _s in manager.node("m:").walk_files(skips)] == ["ok.txt"]
+    assert skips == [("m:back\\slash.txt", UNSAFE_NAME)]
+
+
+def test_an_fsspec_mount_off_the_disk_is_unchanged(unique: Any) -> None:
+    manager = StorageManager({"m": {"type": "fsspec", "protocol": "memory", "path": unique("/g")}})
+    root = manager.node("m:")
+    root.child("a/b").mkdir(parents=True)
+    root.child("a/b/c.txt").write_bytes(b"c")
+    assert root.child("a/b/c.txt").is_file()
+    assert [n.path for n, _s in root.walk_files()] == ["a/b/c.txt"]
+    assert [c.path for c in root.child("a").children()] == ["a/b"]
+    root.child("a/b/c.txt").copy_to("m:d/c.txt")
+    assert root.child("d/c.txt").read_bytes() == b"c"
+    assert root.child("a").delete(recursive=True)
+    assert [c.path for c in root.children()] == ["d"]
