@@ -12,8 +12,14 @@ from django.core.exceptions import SuspiciousFileOperation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from genro_storage_django.core import StorageError, StorageManager, UnsafePathError, normalize
-from genro_storage_django.core.paths import join, split_fullpath
+from genro_storage_django.core import (
+    StorageError,
+    StorageManager,
+    StorageNameTooLongError,
+    UnsafePathError,
+    normalize,
+)
+from genro_storage_django.core.paths import is_temp_name, join, split_fullpath, temp_name
 
 
 @pytest.mark.parametrize(
@@ -31,6 +37,10 @@ from genro_storage_django.core.paths import join, split_fullpath
         ("...", "..."),
         ("a..b/..c", "a..b/..c"),
         (Path("x/y"), "x/y"),
+        ("\xa0nbsp\xff", "\xa0nbsp\xff"),  # past the C1 range: printable
+        (".gsd-tmp-notes", ".gsd-tmp-notes"),  # not 12 hex digits: an ordinary name
+        ("gsd-tmp-0123456789ab", "gsd-tmp-0123456789ab"),  # no leading dot
+        (".gsd-tmp-0123456789AB", ".gsd-tmp-0123456789AB"),  # temporary names are lowercase
     ],
 )
 def test_normalize_examples(raw: str, expected: str) -> None:
@@ -54,6 +64,13 @@ def test_normalize_examples(raw: str, expected: str) -> None:
         "line\nbreak",
         "tab\there",
         "del\x7f",
+        "c1\x80",
+        "c1\x9b[2J",  # CSI: a terminal escape
+        "a/b\x85",
+        "%C2%9B",
+        ".gsd-tmp-0123456789ab",
+        "dir/.gsd-tmp-abcdef012345",
+        ".report.pdf.gsd-tmp-0123456789ab",  # the form earlier versions used
         "%2e%2e/x",
         "%2E%2E%2Fx",
         "a%2fb",
@@ -72,6 +89,14 @@ def test_normalize_refuses(raw: str) -> None:
         normalize(raw)
     assert isinstance(caught.value, SuspiciousFileOperation)
     assert isinstance(caught.value, StorageError)
+
+
+def test_temporary_names() -> None:
+    name = temp_name()
+    assert is_temp_name(name)
+    assert len(name.encode()) == 21  # whatever the target's length
+    assert temp_name() != name
+    assert not is_temp_name("report.gsd-tmp-0123456789ab")
 
 
 def test_normalize_refuses_non_strings() -> None:
@@ -188,3 +213,47 @@ def test_nodes_from_unsafe_parts_are_refused(local_manager: StorageManager) -> N
             root / bad
         with pytest.raises(SuspiciousFileOperation):
             local_manager.node("disk", bad)
+
+
+def disk_mounts(root: Path) -> StorageManager:
+    return StorageManager(
+        {
+            "local": {"type": "local", "path": str(root)},
+            "fsfile": {"type": "fsspec", "protocol": "file", "path": str(root)},
+        }
+    )
+
+
+@pytest.mark.parametrize("mount", ["local", "fsfile"])
+@pytest.mark.parametrize("name", ["a" * 234, "b" * 255, "é" * 127 + "c", "d/" + "e" * 255])
+def test_names_up_to_255_bytes_are_written(tmp_path: Path, mount: str, name: str) -> None:
+    node = disk_mounts(tmp_path).node(f"{mount}:{name}")
+    node.write_bytes(b"long")
+    with node.open("wb") as stream:
+        stream.write(b"longer")
+    assert node.read_bytes() == b"longer"
+    assert node.basename in [child.basename for child in node.parent.children()]
+
+
+@pytest.mark.parametrize("mount", ["local", "fsfile"])
+@pytest.mark.parametrize("name", ["a" * 256, "new/" + "b" * 256, "/".join(["c" * 200] * 25)])
+def test_over_long_names_are_storage_errors_without_the_disk_path(
+    tmp_path: Path, mount: str, name: str
+) -> None:
+    node = disk_mounts(tmp_path).node(f"{mount}:{name}")
+    failures = []
+    for attempt in (
+        lambda: node.write_bytes(b"x"),
+        lambda: node.stat(),
+        lambda: node.open("wb").close(),
+    ):
+        with pytest.raises(StorageNameTooLongError) as caught:
+            attempt()
+        failures.append(caught.value)
+    assert not node.exists()
+    assert not node.is_dir()
+    assert node.delete() is False
+    for failure in failures:
+        assert isinstance(failure, OSError)
+        assert "name too long" in str(failure)
+        assert str(tmp_path) not in str(failure)

@@ -21,6 +21,7 @@ __all__ = [
     "StorageError",
     "StorageExistsError",
     "StorageIsADirectoryError",
+    "StorageNameTooLongError",
     "StorageNotADirectoryError",
     "StorageNotFoundError",
     "StoragePermissionError",
@@ -88,6 +89,11 @@ class StorageNotADirectoryError(StorageError, NotADirectoryError):
     """A directory operation met a file."""
 
 
+class StorageNameTooLongError(StorageError, OSError):
+    """A name (or the whole path) is longer than the backend allows: 255 bytes a name on
+    most local filesystems."""
+
+
 _BUILTIN_TO_STORAGE: tuple[tuple[type[OSError], type[StorageError], str], ...] = (
     (FileNotFoundError, StorageNotFoundError, "no such file or directory"),
     (FileExistsError, StorageExistsError, "it already exists"),
@@ -110,4 +116,6 @@ def raise_as_storage_error(exc: BaseException, where: str) -> NoReturn:
             raise mapped(f"{where}: {why}") from exc
     if exc.errno == errno.ENOTEMPTY:
         raise DirectoryNotEmptyError(f"{where}: directory not empty (use recursive=True)") from exc
+    if exc.errno == errno.ENAMETOOLONG:
+        raise StorageNameTooLongError(f"{where}: name too long") from exc
     raise StorageError(f"{where}: {exc.strerror or type(exc).__name__}") from exc

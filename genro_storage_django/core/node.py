@@ -203,6 +203,10 @@ class StorageNode:
             return self._mount.backend.stat(self._loc())
         except (FileNotFoundError, NotADirectoryError):
             return None if self._path else _ROOT_STAT
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                return None  # no name that long can exist
+            self._fail(exc, "stat")
 
     # -- content -----------------------------------------------------------------
     def open(
@@ -246,6 +250,7 @@ class StorageNode:
             writer = backend.open_writer(self._loc(), exclusive=exclusive)
         except Exception as exc:
             self._fail(exc, "write")
+        writer.error_context = f"cannot write {self.fullpath}"
         if append and backend.exists(self._loc()):
             try:
                 with backend.open_read(self._loc()) as previous:

@@ -9,8 +9,11 @@ raises :class:`UnsafePathError`. Rules, and why:
 * ``.`` and empty segments are dropped (``a//./b`` is ``a/b``); a ``..`` segment is
   refused outright rather than resolved, as Django's own name validation does.
 * Absolute paths and drive letters are refused: a mount path is relative to its root.
-* NUL and other control characters are refused: they truncate names in C APIs and
-  split HTTP headers.
+* NUL and other control characters (C0, DEL and C1, U+0080 to U+009F) are refused:
+  they truncate names in C APIs, split HTTP headers, and C1 ones act as terminal
+  escape sequences.
+* Names of the temporary files of atomic writes (:func:`is_temp_name`) are refused:
+  listings hide them, so a file saved under such a name could never be listed.
 * Percent-encoding is kept literally (``%20`` is three characters), but a path whose
   *decoded* form would hold a separator, a ``..`` segment or a control character is
   refused, because an HTTP backend or proxy may decode it.
@@ -23,14 +26,20 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import unicodedata
 from urllib.parse import unquote
 
 from .errors import UnsafePathError
 
-__all__ = ["join", "normalize", "split_fullpath"]
+__all__ = ["TEMP_PREFIX", "is_temp_name", "join", "normalize", "split_fullpath", "temp_name"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Temporary files of atomic writes are this prefix and 12 hex digits: 21 bytes whatever
+#: the target, so a target name of the filesystem's full length (255 bytes) can be written.
+TEMP_PREFIX = ".gsd-tmp-"
+# The second form, ``.<target>.gsd-tmp-<hex>``, is what earlier versions left behind.
+_TEMP_NAME = re.compile(r"\.(?:.*\.)?gsd-tmp-[0-9a-f]{12}", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MOUNT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _MAX_DECODE_ROUNDS = 4
@@ -71,6 +80,16 @@ def split_fullpath(fullpath: str) -> tuple[str, str]:
     return mount, path
 
 
+def temp_name() -> str:
+    """A fresh name for the temporary sibling of a file being written."""
+    return TEMP_PREFIX + secrets.token_hex(6)
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a directory entry is the temporary file of a write (listings skip them)."""
+    return name.startswith(".") and "gsd-tmp-" in name and _TEMP_NAME.fullmatch(name) is not None
+
+
 def is_valid_mount_name(name: object) -> bool:
     return isinstance(name, str) and bool(_MOUNT_NAME.match(name))
 
@@ -87,6 +106,8 @@ def _refuse_unencodable(path: str) -> None:
 def _check_segment(segment: str, original: str) -> None:
     if segment == "..":
         raise UnsafePathError(f"'..' in path {original!r}")
+    if is_temp_name(segment):
+        raise UnsafePathError(f"{segment!r} is reserved for temporary files (in {original!r})")
     if segment.isascii():
         return
     folded = unicodedata.normalize("NFKC", segment)

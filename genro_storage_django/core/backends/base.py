@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
+from ..errors import raise_as_storage_error
+
 if TYPE_CHECKING:
     from ..config import MountContext
     from ..listing import OnSkip
@@ -98,6 +100,10 @@ class AtomicWriter(io.RawIOBase):
     :meth:`abort` instead, so a failed write never replaces the target.
     """
 
+    #: Set by the node: a failed commit's OSError then becomes the storage error that
+    #: names ``mount:path`` after this text, rather than carrying the backend's location.
+    error_context: str | None = None
+
     def __init__(self) -> None:
         super().__init__()
         self._finished = False
@@ -120,8 +126,10 @@ class AtomicWriter(io.RawIOBase):
         self._finished = True
         try:
             self._commit()
-        except BaseException:
+        except BaseException as exc:
             self._abort()
+            if self.error_context is not None:
+                raise_as_storage_error(exc, self.error_context)
             raise
         finally:
             super().close()

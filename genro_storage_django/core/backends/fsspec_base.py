@@ -20,8 +20,9 @@ from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
 from ..listing import OnSkip
+from ..paths import is_temp_name
 from .base import AtomicWriter, Backend, Kind, PhysicalLocation, StatResult, to_timestamp
-from .writers import TempRenameWriter, is_temp_name, temp_sibling
+from .writers import TempRenameWriter, temp_sibling
 
 if TYPE_CHECKING:
     from ..config import MountContext

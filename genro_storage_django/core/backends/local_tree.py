@@ -22,8 +22,9 @@ from collections.abc import Iterator
 
 from ..errors import UnsafePathError
 from ..listing import SYMLINK_LOOP, OnSkip, skipped
+from ..paths import is_temp_name
 from .base import StatResult
-from .writers import is_temp_name
+from .local_temps import remove_if_stale, sweep
 
 __all__ = ["DiskRoot", "identity", "make_dir", "make_dirs", "remove_dir", "remove_tree", "to_stat"]
 
@@ -56,6 +57,10 @@ class DiskRoot:
                 mode = os.lstat(current).st_mode
             except (FileNotFoundError, NotADirectoryError):
                 return False
+            except OSError as exc:
+                if exc.errno == errno.ENAMETOOLONG:
+                    return False  # nothing by that name exists, so no symlink either
+                raise
             if stat_module.S_ISLNK(mode):
                 return True
         return False
@@ -70,6 +75,7 @@ class DiskRoot:
         with os.scandir(location) as scan:
             for entry in scan:
                 if is_temp_name(entry.name):
+                    remove_if_stale(entry.path)
                     continue
                 if entry.is_symlink() and self.escapes(entry.path):
                     continue
@@ -114,6 +120,7 @@ class DiskRoot:
                 for entry in scan:
                     name = entry.name
                     if is_temp_name(name):
+                        remove_if_stale(entry.path)
                         continue
                     if entry.is_symlink() and self.escapes(entry.path):
                         continue
@@ -203,6 +210,8 @@ def make_dir(path: str, *, parents: bool, exist_ok: bool, mode: int | None = Non
 def remove_dir(path: str, *, recursive: bool, keep: bool) -> None:
     """A mount's ``remove_dir`` on the local disk; ``keep`` empties ``path`` but keeps it."""
     if keep:
+        if not recursive:
+            sweep(path)  # stale temporary files do not make a directory non-empty
         entries = os.listdir(path)
         if entries and not recursive:
             raise OSError(errno.ENOTEMPTY, "directory not empty", path)
@@ -217,7 +226,13 @@ def remove_dir(path: str, *, recursive: bool, keep: bool) -> None:
     elif recursive:
         remove_tree(path)
     else:
-        os.rmdir(path)
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+            sweep(path)  # stale temporary files do not make a directory non-empty
+            os.rmdir(path)
 
 
 def remove_tree(path: str) -> None:

@@ -12,14 +12,14 @@ import ctypes
 import functools
 import os
 import re
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, NamedTuple, cast
 
+from ..paths import temp_name
 from .base import AtomicWriter
+from .local_temps import hold, sweep_for_write
 from .local_tree import make_dirs
-from .writers import TEMP_MARKER
 
 __all__ = ["LocalAtomicWriter", "Modes", "make_durable"]
 
@@ -59,14 +59,16 @@ class LocalAtomicWriter(AtomicWriter):
         fsync: bool = True,
         modes: Modes = _UMASK_MODES,
     ) -> None:
-        directory, name = os.path.split(target)
-        temporary = os.path.join(directory, f".{name}{TEMP_MARKER}{secrets.token_hex(6)}")
+        directory = os.path.dirname(target)
+        sweep_for_write(directory)
+        temporary = os.path.join(directory, temp_name())
         try:
             # Mode 0o666 lets the kernel apply the process's umask, as open() would.
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
         except FileNotFoundError:
             make_dirs(directory, modes.directory)
             fd = os.open(temporary, _CREATE_FLAGS, 0o666)
+        hold(fd)
         self._temp = temporary
         self._fd = fd
         self._stream: BinaryIO | None = None
@@ -123,13 +125,14 @@ class LocalAtomicWriter(AtomicWriter):
             os.fchmod(self._fd, self._file_mode)
         if self._fsync:
             os.fsync(self._fd)
-        self._close()
+        # Renamed before it is closed: the writer's lock keeps a sweep off it until then.
         if self._exclusive:
             # link() fails if the target exists, where replace() would overwrite it.
             os.link(self._temp, self._target)
             os.unlink(self._temp)
         else:
             os.replace(self._temp, self._target)
+        self._close()
 
     def _abort(self) -> None:
         self._close()

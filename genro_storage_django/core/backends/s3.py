@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..config import invalid
+from ..paths import is_temp_name
 from ..uploads import PresignedUpload
 from .base import Backend, StatResult, to_timestamp
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
@@ -32,7 +33,6 @@ from .s3_options import (
     cloudfront_url,
     presigned_post,
 )
-from .writers import is_temp_name
 
 __all__ = ["S3Backend"]
 

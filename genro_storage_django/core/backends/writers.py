@@ -13,27 +13,19 @@ from __future__ import annotations
 import io
 import logging
 import posixpath
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+from ..paths import temp_name
 from .base import AtomicWriter
 
-__all__ = ["TEMP_MARKER", "BufferedPutWriter", "StreamingUploadWriter", "TempRenameWriter"]
+__all__ = ["BufferedPutWriter", "StreamingUploadWriter", "TempRenameWriter"]
 
 logger = logging.getLogger(__name__)
 
-#: Temporary siblings carry this marker; listings hide them.
-TEMP_MARKER = ".gsd-tmp-"
-
 
 def temp_sibling(path: str) -> str:
-    head, name = posixpath.split(path)
-    return posixpath.join(head, f".{name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
-
-
-def is_temp_name(name: str) -> bool:
-    return name.startswith(".") and TEMP_MARKER in name
+    return posixpath.join(posixpath.dirname(path), temp_name())
 
 
 class StreamingUploadWriter(AtomicWriter):
