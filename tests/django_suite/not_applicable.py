@@ -35,10 +35,6 @@ _MEMORY_IO = "file_storage.test_inmemory_storage.MemoryStorageIOTests"
 _MEMORY_TIMES = "file_storage.test_inmemory_storage.MemoryStorageTimesTests"
 
 NOT_APPLICABLE: dict[str, str] = {
-    # Not a mount limit but a defect: remove once temporary names are shorter than targets.
-    "file_storage.tests.FileFieldStorageTests.test_extended_length_storage": (
-        "a 255-byte name fails on local mounts while the temporary name is longer than it"
-    ),
     **{
         f"file_storage.tests.{cls}.{test}": reason
         for cls in _FILE_STORAGE_CLASSES
