@@ -326,3 +326,22 @@ def test_an_fsspec_mount_off_the_disk_is_unchanged(unique: Any) -> None:
     assert root.child("d/c.txt").read_bytes() == b"c"
     assert root.child("a").delete(recursive=True)
     assert [c.path for c in root.children()] == ["d"]
+
+
+@pytest.mark.parametrize("kind", [*DISK_KINDS, "relative-local"])
+def test_a_link_to_itself_is_left_out_of_a_listing_and_logged(
+    kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if kind == "relative-local":
+        manager = StorageManager({"base": disk_mount("local", tmp_path / "root")})
+        manager.add_mount({"name": "m", "type": "relative", "path": "base:top"})
+        root = tmp_path / "root" / "top"
+    else:
+        manager = StorageManager({"m": disk_mount(kind, tmp_path / "root")})
+        root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "ok.txt").write_bytes(b"ok")
+    (root / "a" / "selfie").symlink_to("selfie")
+    with caplog.at_level(logging.WARNING, logger="genro_storage_django.listing"):
+        assert manager.node("m:a").children() == [manager.node("m:a/ok.txt")]
+    assert [r.getMessage() for r in caplog.records] == [f"skipped m:a/selfie: {SYMLINK_LOOP}"]

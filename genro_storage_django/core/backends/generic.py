@@ -80,7 +80,7 @@ class GenericFsspecBackend(FsspecBackend):
     def listdir(self, location: str) -> list[StatResult]:
         if self.disk is None:
             return super().listdir(location)
-        return self.disk.listdir(self.full_path(location))
+        return self.disk.listdir(self.full_path(location), location)
 
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None

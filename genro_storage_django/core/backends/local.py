@@ -111,7 +111,7 @@ class LocalBackend(Backend):
         return os.path.exists(location)
 
     def listdir(self, location: str) -> list[StatResult]:
-        return self.disk.listdir(location)
+        return self.disk.listdir(location, self.relative(location))
 
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None

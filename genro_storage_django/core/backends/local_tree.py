@@ -69,8 +69,10 @@ class DiskRoot:
         real = os.path.realpath(location)
         return real != self.root and not real.startswith(self.root + os.sep)
 
-    def listdir(self, location: str) -> list[StatResult]:
-        """The entries of one directory, without temporary files and escaping symlinks."""
+    def listdir(self, location: str, path: str) -> list[StatResult]:
+        """The entries of the directory ``location`` (the mount path ``path``), without
+        temporary files and escaping symlinks; a link that resolves to itself is logged."""
+        prefix = f"{self.label}{path}/" if path else self.label
         entries = []
         with os.scandir(location) as scan:
             for entry in scan:
@@ -86,7 +88,7 @@ class DiskRoot:
                 except OSError as exc:
                     if exc.errno != errno.ELOOP:
                         raise
-                    skipped(None, self.label + entry.name, SYMLINK_LOOP)
+                    skipped(None, prefix + entry.name, SYMLINK_LOOP)
         return entries
 
     def walk_files(

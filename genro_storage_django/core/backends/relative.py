@@ -119,7 +119,7 @@ class RelativeBackend(Backend):
     def listdir(self, location: str) -> list[StatResult]:
         disk = self.disk_root()
         if disk is not None:
-            return disk.listdir(self._disk_path(location))
+            return disk.listdir(self._disk_path(location), self.relative(location))
         return self.parent.listdir(location)
 
     def walk_files(
