@@ -10,6 +10,10 @@
   None for a missing file rather than failing the page.
 
 ``target`` is a ``"mount:path"`` string, a node, or a model's file field value.
+
+* ``{% storage_upload_form "app:direct-upload" accept="image/*" %}`` — a file input
+  whose files go straight to the bucket through a
+  :class:`~genro_storage_django.direct_upload.DirectUploadView` (its URL name or path).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
+from django.middleware.csrf import get_token
+from django.urls import NoReverseMatch, reverse
 
 from ..conf import get_manager
 from ..core import StorageError, StorageNode
@@ -62,6 +68,20 @@ def storage_url(
 @register.simple_tag
 def storage_node(target: Any) -> StorageNode:
     return as_node(target)
+
+
+@register.inclusion_tag("genro_storage_django/upload_form.html", takes_context=True)
+def storage_upload_form(
+    context: template.Context, endpoint: str, accept: str = ""
+) -> dict[str, Any]:
+    try:
+        url = reverse(endpoint)
+    except NoReverseMatch:
+        if "/" not in endpoint:
+            raise
+        url = endpoint
+    request = context.get("request")
+    return {"endpoint": url, "accept": accept, "csrf": get_token(request) if request else ""}
 
 
 @register.filter

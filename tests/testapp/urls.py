@@ -8,4 +8,5 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("documents/<int:pk>/file", views.download, name="download"),
     path("files/", include("genro_storage_django.urls")),
+    path("direct/", views.DirectUpload.as_view(), name="direct-upload"),
 ]

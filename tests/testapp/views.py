@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from genro_storage_django import node_for
+from genro_storage_django.core import StorageNode
+from genro_storage_django.direct_upload import DirectUploadView
 
 from .forms import DocumentForm
 from .models import Document
@@ -32,3 +36,17 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(Document, pk=pk)
     node = node_for(document.file)
     return FileResponse(node.open("rb"), as_attachment=True, filename=node.basename)
+
+
+class DirectUpload(DirectUploadView):
+    """Direct uploads to the ``direct`` mount (the tests configure it on an emulator)."""
+
+    mount = "direct"
+    directory = "incoming"
+    max_size = 1000
+    content_types = ("text/plain", "image/png")
+    received: ClassVar[list[str]] = []
+
+    def uploaded(self, request: HttpRequest, node: StorageNode) -> dict[str, Any]:
+        self.received.append(node.path)
+        return {"user": request.user.get_username()}
