@@ -24,6 +24,11 @@ _FILE_STORAGE_TESTS = {
         "expects url('ab\\0c') to quote the NUL byte; names with control characters are "
         "refused everywhere (SuspiciousFileOperation), url() included (the other URLs match)"
     ),
+    "test_makedirs_race_handling": (
+        "replaces os.makedirs to simulate races; local mounts make directories one "
+        "os.mkdir at a time (no recursion on deep trees), so the fake is never called "
+        "(FileSystemStorage internals; a directory made meanwhile is accepted all the same)"
+    ),
     "test_remove_race_handling": (
         "replaces os.remove to simulate races; the local mount deletes with os.unlink, "
         "so the fake is never called (FileSystemStorage internals)"
