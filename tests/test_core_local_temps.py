@@ -21,8 +21,10 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from genro_storage_django.core import StorageManager
-    manager = StorageManager({"d": {"type": "local", "path": sys.argv[1]}})
-    stream = manager.node("d:" + sys.argv[2]).open("wb")
+    root, name, kind = sys.argv[1:]
+    config = {"type": "local", "path": root} if kind == "local" else {
+        "type": "fsspec", "protocol": "file", "path": root}
+    stream = StorageManager({"d": config}).node("d:" + name).open("wb")
     stream.write(b"partial" * 1000)
     stream.flush()
     print("writing", flush=True)
@@ -34,9 +36,11 @@ WRITER = textwrap.dedent(
 class Writer:
     """A real writer process, stopped half-way through a write."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, kind: str = "local") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root), name], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WRITER, str(root), name, kind],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stdout is not None
         assert self.process.stdout.readline().strip() == "writing"
@@ -66,16 +70,19 @@ def stale_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local_temps, "STALE_TEMP_AGE", 0.0)
 
 
-def manager_on(root: Path) -> StorageManager:
-    return StorageManager({"d": {"type": "local", "path": str(root)}})
+def manager_on(root: Path, kind: str = "local") -> StorageManager:
+    if kind == "local":
+        return StorageManager({"d": {"type": "local", "path": str(root)}})
+    return StorageManager({"d": {"type": "fsspec", "protocol": "file", "path": str(root)}})
 
 
+@pytest.mark.parametrize("kind", ["local", "fsspec"])  # fsspec: a mount over the local disk
 def test_a_killed_writers_temp_is_swept_by_a_listing(
-    tmp_path: Path, writers: list[Writer], stale_now: None
+    tmp_path: Path, writers: list[Writer], stale_now: None, kind: str
 ) -> None:
     (tmp_path / "sub").mkdir()
-    writers.append(live := Writer(tmp_path, "sub/report.bin"))
-    manager = manager_on(tmp_path)
+    writers.append(live := Writer(tmp_path, "sub/report.bin", kind))
+    manager = manager_on(tmp_path, kind)
     assert len(temps(tmp_path / "sub")) == 1
     assert list(manager.node("d:sub").children()) == []
     assert len(temps(tmp_path / "sub")) == 1  # its writer is alive: kept, however old

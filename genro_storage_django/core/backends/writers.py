@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import posixpath
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..paths import temp_name
 from .base import AtomicWriter
+from .local_temps import hold
 
 __all__ = ["BufferedPutWriter", "StreamingUploadWriter", "TempRenameWriter"]
 
@@ -88,6 +90,10 @@ class TempRenameWriter(AtomicWriter):
         if parent:
             fs.makedirs(parent, exist_ok=True)
         self._file = fs.open(self._temp, "wb")
+        # On the local disk the file is held as LocalAtomicWriter holds its own, so the
+        # sweep of stale temporary files passes it by; elsewhere it has no descriptor.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            hold(self._file.fileno())
 
     def write(self, data: Any) -> int:
         self._file.write(data)
