@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
 from django.core.files.storage import Storage
+from django.db import connections
 from django.db.models.fields.files import FieldFile
 from django.utils.deconstruct import deconstructible
 
@@ -140,6 +141,7 @@ class MountStorage(Storage):
         backend = node.backend
         exclusive = backend.has_directories and not conf.file_overwrite(node.mount)
         chunks = content.chunks if isinstance(content, File) else File(content).chunks
+        _release_idle_connections(content)
         while True:
             try:
                 with node.open("xb" if exclusive else "wb") as target:
@@ -280,6 +282,34 @@ class MountStorage(Storage):
             raise StorageNotFoundError(
                 f"cannot stat {self.mount_name}:{normalize(name)}: no such file or directory"
             ) from None
+
+
+#: Saves of at least this many bytes (or of unknown size) first close idle DB connections.
+RELEASE_CONNECTIONS_AT = 8 * 2**20
+
+
+def _release_idle_connections(content: IO[Any]) -> None:
+    """Close this thread's idle database connections before a long upload.
+
+    A request keeps the connection its middleware or view opened until it ends, so
+    while a large file streams to a bucket it would hold a database slot (or a
+    pooler's server connection) doing nothing; the next query opens a new one. A
+    connection in a transaction (``atomic()``, ``ATOMIC_REQUESTS``, autocommit off)
+    is left alone: closing it would lose the transaction.
+    """
+    try:
+        size = getattr(content, "size", None)
+    except (OSError, AttributeError, ValueError):
+        size = None  # File.size of a stream that cannot tell
+    if isinstance(size, int) and size < RELEASE_CONNECTIONS_AT:
+        return
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.connection is not None
+            and not connection.in_atomic_block
+            and connection.autocommit
+        ):
+            connection.close()
 
 
 def mount(name: str) -> MountStorage:
