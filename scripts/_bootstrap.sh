@@ -13,7 +13,8 @@
 #                    includes demo).
 #   none
 #     - nothing is installed: the environment is used as it is (the tests run scripts/demo so)
-# GSD_VENV names another virtualenv than .venv/ (e.g. the one running the tests).
+# GSD_VENV names another virtualenv than .venv/ (absolute, or relative to the repo root: .ci/run's
+# second run uses .venv-py313); PYTHON another interpreter (python3.13, found on PATH or in pyenv).
 #   - chromium     only when a script calls _bootstrap_chromium (scripts/test does): Debian's
 #                  chromium + chromium-driver, installed with apt-get when missing and root
 #   - .cache/django-<version>/tests
@@ -30,7 +31,12 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
-VENV="${GSD_VENV:-$REPO_ROOT/.venv}"
+# GSD_VENV: see above; a relative folder is taken from the repo root.
+GSD_VENV="${GSD_VENV:-.venv}"
+case "$GSD_VENV" in
+    /*) VENV="$GSD_VENV" ;;
+    *) VENV="$REPO_ROOT/$GSD_VENV" ;;
+esac
 VENV_BIN="$VENV/bin"
 STAMP="$VENV/.bootstrap-stamp"
 BOOTSTRAP_MODE="${GSD_BOOTSTRAP:-dev}"
@@ -57,19 +63,45 @@ PIP_LOG="$VENV/.bootstrap-pip.log"
 _pip() {
     if ! "$VENV_BIN/python" -m pip "$@" >>"$PIP_LOG" 2>&1; then
         grep -v "Location 'file:///" "$PIP_LOG" | tail -n 80 >&2
-        _say "pip $* failed; full log: .venv/.bootstrap-pip.log"
+        _say "pip $* failed; full log: ${VENV#"$REPO_ROOT"/}/.bootstrap-pip.log"
         return 1
     fi
 }
 
+# The interpreter named by $1 (e.g. python3.13): from PATH when it runs, else from pyenv's
+# installed versions (pyenv's shims answer only for the active versions, and CI machines have
+# 3.10-3.13 installed but only 3.11 active).
+_find_python() {
+    local name="$1" candidate
+    if "$name" --version >/dev/null 2>&1; then
+        command -v "$name"
+        return 0
+    fi
+    if command -v pyenv >/dev/null 2>&1; then
+        for candidate in "$(pyenv root)/versions/${name#python}"*/bin/"$name"; do
+            if [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then
+                echo "$candidate"
+                return 0
+            fi
+        done
+    fi
+    return 1
+}
+
 _bootstrap_venv() {
-    local python="${PYTHON:-python3.11}"
-    if ! command -v "$python" >/dev/null 2>&1; then
-        _say "$python not found, falling back to python3"
+    local python
+    if ! python="$(_find_python "${PYTHON:-python3.11}")"; then
+        # An interpreter asked for by name must be the one used: a silent fallback would let a
+        # run meant for another Python pass on the default one.
+        if [ -n "${PYTHON:-}" ]; then
+            _say "PYTHON=$PYTHON not found (neither on PATH nor among pyenv's versions)"
+            return 1
+        fi
+        _say "python3.11 not found, falling back to python3"
         python=python3
     fi
     if [ ! -x "$VENV_BIN/python" ]; then
-        _say "creating .venv with $python ($("$python" --version 2>&1))"
+        _say "creating ${VENV#"$REPO_ROOT"/} with $python ($("$python" --version 2>&1))"
         "$python" -m venv "$VENV"
         rm -f "$STAMP"
     fi
@@ -85,10 +117,10 @@ _bootstrap_venv() {
     : >"$PIP_LOG"
     if [ "$BOOTSTRAP_MODE" = demo ]; then
         # Measured on a fresh clone with the pip cache warm, two busy cores: 60 to 80 s.
-        _say "installing -e .[demo] into .venv (first run or pyproject.toml changed; ~1 min)"
+        _say "installing -e .[demo] into ${VENV#"$REPO_ROOT"/} (first run or pyproject.toml changed; ~1 min)"
     else
         # Measured the same way: about 2.5 min; the emulators and linters are most of it.
-        _say "installing -e .[dev] into .venv (first run or pyproject.toml changed; ~3 min)"
+        _say "installing -e .[dev] into ${VENV#"$REPO_ROOT"/} (first run or pyproject.toml changed; ~3 min)"
         _pip install --upgrade pip
     fi
     _pip install -e ".[$BOOTSTRAP_MODE]"
