@@ -58,6 +58,10 @@ def normalize(path: str | os.PathLike[str]) -> str:
     if unified.startswith("/") or _DRIVE.match(unified):
         raise UnsafePathError(f"absolute path {path!r}: paths are relative to the mount root")
     segments = [segment for segment in unified.split("/") if segment not in ("", ".")]
+    # "./C:x" drops its "./" to become "C:x": refused like the drive path it now reads as, so that
+    # normalising is idempotent (a normalised path must normalise to itself).
+    if segments and _DRIVE.match(segments[0]):
+        raise UnsafePathError(f"absolute path {path!r}: paths are relative to the mount root")
     for segment in segments:
         _check_segment(segment, path)
     _check_decoded(unified, path)
