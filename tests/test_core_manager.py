@@ -100,6 +100,7 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "memory", "permissions": "all"}}, "permissions must be one of"),
         ({"x": {"type": "memory", "permissions": ["readonly"]}}, "permissions must be one of"),
         ({"x": {"type": "local", "path": "/srv/a\0b"}}, "NUL byte"),
+        ({"x": {"type": "fsspec", "protocol": "file", "path": "/srv/a\0b"}}, "NUL byte"),
         ({"x": {"type": "fsspec"}}, "missing required key 'protocol'"),
         ({"x": {"type": "fsspec", "protocol": ""}}, "non-empty string"),
         ({"x": {"type": "fsspec", "protocol": "nonexistent-proto"}}, "cannot load protocol"),

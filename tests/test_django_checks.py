@@ -55,6 +55,10 @@ def test_the_test_settings_are_clean() -> None:
         ([{"name": ["m"], "type": "memory"}], "genro_storage_django.E008"),
         ([{"name": {"m": 1}, "type": "memory"}], "genro_storage_django.E008"),
         ({"m": {"type": "local", "path": "/tmp/a\0b"}}, "genro_storage_django.E011"),
+        (
+            {"m": {"type": "fsspec", "protocol": "file", "path": "/tmp/a\0b"}},
+            "genro_storage_django.E011",
+        ),
         ("not a mapping or list", "genro_storage_django.E008"),
         ({"m": {"type": "memory", "serve": "everyone"}}, "genro_storage_django.E009"),
         ({"m": {"type": "memory", "serve_permission": "nodot"}}, "genro_storage_django.E009"),

@@ -238,6 +238,15 @@ def invalid(mount: str, key: str, message: str, code: str = "invalid_value") -> 
     return ConfigProblem(code, mount, f"mount {mount!r}: {message}", key=key).error()
 
 
+def refuse_nul_path(options: Mapping[str, Any]) -> None:
+    """A NUL byte in a mount's ``path``: the OS would refuse it only once the mount is used."""
+    path = options.get("path")
+    if isinstance(path, (str, os.PathLike)) and "\0" in os.fsdecode(path):
+        raise invalid(
+            options["name"], "path", f"path holds a NUL byte ({path!r})", code="nul_in_path"
+        )
+
+
 def permissions_of(config: Mapping[str, Any], backend_class: type[Backend]) -> Permissions:
     if backend_class.read_only:
         return Permissions.READONLY

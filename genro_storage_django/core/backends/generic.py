@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..config import invalid
+from ..config import invalid, refuse_nul_path
 from ..listing import OnSkip
 from .base import AtomicWriter, StatResult
 from .fsspec_base import FsspecBackend
@@ -45,6 +45,7 @@ class GenericFsspecBackend(FsspecBackend):
             raise invalid(options["name"], "protocol", "protocol must be a non-empty string")
         if not isinstance(options.get("options", {}), Mapping):
             raise invalid(options["name"], "options", "options must be a dict")
+        refuse_nul_path(options)
         try:
             fsspec.get_filesystem_class(protocol)
         except (ValueError, ImportError) as exc:

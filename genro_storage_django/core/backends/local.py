@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..config import invalid
+from ..config import invalid, refuse_nul_path
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir, to_stat
@@ -60,11 +60,7 @@ class LocalBackend(Backend):
                 f"path must be an absolute path (got {path!r})",
                 code="not_absolute",
             )
-        if "\0" in os.fsdecode(path):
-            # The OS refuses it only when the mount is first used: say so at configuration.
-            raise invalid(
-                options["name"], "path", f"path holds a NUL byte ({path!r})", code="nul_in_path"
-            )
+        refuse_nul_path(options)
         base_url = options.get("base_url")
         if base_url is not None and not isinstance(base_url, str):
             raise invalid(options["name"], "base_url", "base_url must be a string")
