@@ -202,3 +202,36 @@ def test_bootstrap_names_the_modes_it_knows(tmp_path: Path) -> None:
     result = bootstrap(stand_in_venv(tmp_path / "venv", None), "everything")
     assert result.returncode == 2
     assert "GSD_BOOTSTRAP=everything: expected dev, demo or none" in result.stderr
+
+
+def test_bootstrap_refuses_an_interpreter_it_cannot_find(tmp_path: Path) -> None:
+    # CI's second run asks for python3.13: a silent fallback to the default interpreter would
+    # let a run meant for the newest Django pass on the oldest one.
+    env = {**os.environ, "GSD_VENV": str(tmp_path / "venv"), "PYTHON": "python3.99"}
+    result = subprocess.run(
+        ["bash", "-c", f'source "{BOOTSTRAP}"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    message = "PYTHON=python3.99 not found (neither on PATH nor among pyenv's versions)"
+    assert message in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_bootstrap_takes_a_relative_venv_from_the_repo_root(tmp_path: Path) -> None:
+    venv = stand_in_venv(tmp_path / "venv", "dev")
+    relative = os.path.relpath(venv, REPO_ROOT)
+    result = subprocess.run(
+        ["bash", "-c", f'cd / && source "{BOOTSTRAP}" && echo "venv=$VENV"'],
+        env={**os.environ, "GSD_VENV": relative, "GSD_BOOTSTRAP": "demo"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip().removeprefix("venv=")).resolve() == venv.resolve()
