@@ -19,7 +19,15 @@ from genro_storage_django import MountStorage, StorageNode, mount
 from genro_storage_django.storage import MountFile, set_url_builder
 from tests.testapp.mounts import KINDS, mount_config
 
-UNSAFE = ["../escape.txt", "a/../../b.txt", "/etc/passwd", "a/\x00b.txt", "C:/windows.txt"]
+UNSAFE = [
+    "../escape.txt",
+    "a/../../b.txt",
+    "/etc/passwd",
+    "a/\x00b.txt",
+    "C:/windows.txt",
+    "a/\x85b.txt",  # a C1 control character
+    "a/.gsd-tmp-0123456789ab",  # a temporary file's name: listings would hide it
+]
 
 
 @pytest.fixture(params=KINDS)
