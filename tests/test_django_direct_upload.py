@@ -130,6 +130,10 @@ def test_the_form_tag() -> None:
     )
     assert 'data-endpoint="/up/"' in by_path
     assert 'data-csrf=""' in by_path
+    from_processor = Template('{% load genro_storage %}{% storage_upload_form "/up/" %}').render(
+        Context({"csrf_token": "t0ken"})
+    )
+    assert 'data-csrf="t0ken"' in from_processor
     assert "accept=" not in by_path
     from django.urls import NoReverseMatch
 

@@ -151,6 +151,8 @@ def test_template_examples_render(block: Block, tmp_path: Path) -> None:
     from tests.testapp.models import Document
 
     mounts = local_mounts(tmp_path, "uploads", "public", "avatars", "archive")
+    # {% storage_upload_form %} links its script with {% static %}: the static mount's URL.
+    mounts["static"] = {"type": "local", "path": str(tmp_path / "static"), "base_url": "/static/"}
     source = block.text if "{% load" in block.text else "{% load genro_storage %}" + block.text
     with override_settings(STORAGE_MOUNTS=mounts):
         document = Document(title="Q3")
@@ -158,6 +160,8 @@ def test_template_examples_render(block: Block, tmp_path: Path) -> None:
         html = Template(source).render(Context({"document": document}))
     if "storage_url document.file" in source:
         assert "/files/uploads/documents/q3.pdf?" in html.replace("&amp;", "&")
+    if "storage_upload_form" in source:
+        assert '<form class="gsd-direct-upload" data-endpoint="/direct/"' in html
 
 
 def page_paths(page: Path) -> tuple[set[str], set[str]]:

@@ -81,7 +81,9 @@ def storage_upload_form(
             raise
         url = endpoint
     request = context.get("request")
-    return {"endpoint": url, "accept": accept, "csrf": get_token(request) if request else ""}
+    # The request context processor gives the request; Django's own csrf one, its token.
+    csrf = get_token(request) if request is not None else str(context.get("csrf_token") or "")
+    return {"endpoint": url, "accept": accept, "csrf": csrf}
 
 
 @register.filter
