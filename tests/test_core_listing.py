@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from genro_storage_django.core import StorageManager, StorageNode, UnsafePathError, sync
+from genro_storage_django.core import (
+    StorageExistsError,
+    StorageManager,
+    StorageNode,
+    StorageNotFoundError,
+    UnsafePathError,
+    sync,
+)
 from genro_storage_django.core.backends import StatResult
 from genro_storage_django.core.backends.local_tree import remove_tree
 from genro_storage_django.core.backends.memory import MemoryBackend
@@ -223,6 +230,9 @@ def test_symlink_loops_are_reported_not_followed(kind: str, tmp_path: Path) -> N
         "a/b",
     ]
     assert walked == [("m:a/b/back", SYMLINK_LOOP)]
+    below = Skips()  # a link to a directory above where the walk started is a loop too
+    assert [top.path for top, _d, _f in manager.node("m:a/b").walk(on_skip=below)] == ["a/b"]
+    assert below == [("m:a/b/back", SYMLINK_LOOP)]
     manager.add_mount(disk_mount("local", tmp_path / "copy") | {"name": "copy"})
     report = sync(manager.node("m:"), manager.node("copy:"))
     assert report.copied == ["m:a/b/f.txt"]
@@ -345,3 +355,23 @@ def test_a_link_to_itself_is_left_out_of_a_listing_and_logged(
     with caplog.at_level(logging.WARNING, logger="genro_storage_django.listing"):
         assert manager.node("m:a").children() == [manager.node("m:a/ok.txt")]
     assert [r.getMessage() for r in caplog.records] == [f"skipped m:a/selfie: {SYMLINK_LOOP}"]
+
+
+def test_a_directory_removed_during_a_walk_is_a_storage_error(tmp_path: Path) -> None:
+    manager = StorageManager({"m": disk_mount("local", tmp_path / "root")})
+    manager.node("m:a/b/c.txt").write_bytes(b"c")
+    walk = manager.node("m:").walk()
+    next(walk)
+    remove_tree(str(tmp_path / "root" / "a"))
+    with pytest.raises(StorageNotFoundError):
+        next(walk)
+
+
+def test_mkdir_gives_new_directories_the_mount_mode(tmp_path: Path) -> None:
+    config = disk_mount("local", tmp_path / "root") | {"directory_permissions": 0o750}
+    manager = StorageManager({"m": config})
+    manager.node("m:a").mkdir()
+    manager.node("m:a/b").mkdir()
+    assert (tmp_path / "root" / "a" / "b").stat().st_mode & 0o777 == 0o750
+    with pytest.raises(StorageExistsError):
+        manager.node("m:a/b").mkdir()

@@ -121,10 +121,8 @@ def safe_entries(
 def _unsafe_head(path: str) -> str:
     """The shortest leading part of ``path`` that ends in a refused segment."""
     segments = path.split("/")
-    for index, segment in enumerate(segments):
-        if not segment or not is_safe_name(segment):
-            return "/".join(segments[: index + 1])
-    return path
+    refused = (i for i, segment in enumerate(segments) if not segment or not is_safe_name(segment))
+    return "/".join(segments[: next(refused, len(segments) - 1) + 1])
 
 
 def walk_tree(

@@ -104,7 +104,7 @@ class DiskRoot:
         except (FileNotFoundError, NotADirectoryError):
             return
         # A link to a directory above ``top`` would walk ``top`` again: a loop too.
-        inside = self._above(top, top_id)
+        inside = self._above(top, prefix)
         # (directory, its prefix, its identity); a None directory marks leaving one.
         stack: list[tuple[str | None, str, tuple[int, int]]] = [(top, prefix, top_id)]
         while stack:
@@ -140,17 +140,14 @@ class DiskRoot:
                             raise
                         skipped(on_skip, f"{self.label}{base}{name}", SYMLINK_LOOP)
 
-    def _above(self, top: str, top_id: tuple[int, int]) -> set[tuple[int, int]]:
-        """The identities of the directories from the root down to ``top``'s parent."""
+    @staticmethod
+    def _above(top: str, prefix: str) -> set[tuple[int, int]]:
+        """The identities of the directories from the root down to ``top``'s parent
+        (``prefix``, ``top``'s mount path, tells how many there are)."""
         found = set()
-        root_id = identity(self.root)
-        current, current_id = top, top_id
-        while current_id != root_id:
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current, current_id = parent, identity(parent)
-            found.add(current_id)
+        for _level in range(prefix.count("/")):
+            top = os.path.dirname(top)
+            found.add(identity(top))
         return found
 
 
@@ -172,12 +169,9 @@ def make_dirs(path: str, mode: int | None = None, *, exist_ok: bool = True) -> N
     """
     missing = []
     current = path
-    while not os.path.exists(current):
+    while not os.path.exists(current):  # ends at "/" at the latest: paths are absolute
         missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
+        current = os.path.dirname(current)
     if not missing:
         if exist_ok and os.path.isdir(path):
             return
