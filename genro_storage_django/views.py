@@ -19,7 +19,9 @@ download name (``filename``) is only taken from a signed query.
 permission (``"app_label.codename"``) that must also allow the request (404
 otherwise). A file that is missing, a directory, an unknown mount or an unsafe
 path all answer 404, so a response never tells someone who may not see a file
-whether it exists.
+whether it exists. A store that does not answer (:class:`StorageUnavailableError`,
+after the mount's bounded timeouts and retries) answers 503 with ``Retry-After``:
+the file may well exist, and a client or cache should come back later.
 """
 
 from __future__ import annotations
@@ -29,19 +31,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from .conf import get_manager
-from .core import StorageError, StorageNode, normalize
+from .core import StorageError, StorageNode, StorageUnavailableError, normalize
 from .serving import ServeOptions, serve_node
 from .signing import InvalidSignature, verify_query
 
 if TYPE_CHECKING:
     from .core import Mount
 
-__all__ = ["serve"]
+__all__ = ["RETRY_AFTER", "serve"]
+
+#: Seconds a 503 asks the client to wait before trying again.
+RETRY_AFTER = 30
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -71,6 +76,14 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         if not _permitted(configured, request, node):
             raise Http404("no such file")
         stat = node.stat()
+    except StorageUnavailableError:
+        unavailable = HttpResponse(
+            "the storage behind this file does not answer; try again later",
+            status=503,
+            content_type="text/plain",
+        )
+        unavailable["Retry-After"] = str(RETRY_AFTER)
+        return unavailable
     except (StorageError, SuspiciousOperation):
         raise Http404("no such file") from None
     if not stat.is_file:

@@ -15,6 +15,7 @@ from typing import IO, Any
 import pytest
 
 from genro_storage_django.core import (
+    StorageBucketNotFoundError,
     StorageManager,
     StorageNode,
     TransferError,
@@ -84,8 +85,11 @@ def test_mkdir_never_creates_a_bucket(kind: str, request: pytest.FixtureRequest)
     config = cloud_config(kind, request)
     config["container" if kind == "azure" else "bucket"] = missing
     root = StorageManager({"m": config}).node("m:")
-    (root / "a" / "b").mkdir(parents=True)
-    (root / "a").mkdir(exist_ok=True)
+    # It says so instead (a missing bucket is no empty directory).
+    with pytest.raises(StorageBucketNotFoundError, match=missing):
+        (root / "a" / "b").mkdir(parents=True)
+    with pytest.raises(StorageBucketNotFoundError, match=missing):
+        (root / "a").mkdir(exist_ok=True)
     assert not bare_fs(kind, request).exists(missing)
 
 

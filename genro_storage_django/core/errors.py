@@ -17,7 +17,9 @@ __all__ = [
     "BackendUnavailableError",
     "DirectoryNotEmptyError",
     "OverlappingPathsError",
+    "StorageBucketNotFoundError",
     "StorageConfigError",
+    "StorageCredentialsError",
     "StorageError",
     "StorageExistsError",
     "StorageIsADirectoryError",
@@ -25,6 +27,7 @@ __all__ = [
     "StorageNotADirectoryError",
     "StorageNotFoundError",
     "StoragePermissionError",
+    "StorageUnavailableError",
     "TransferError",
     "UnsafePathError",
     "raise_as_storage_error",
@@ -45,6 +48,25 @@ class StorageExistsError(StorageError, FileExistsError):
 
 class StoragePermissionError(StorageError, PermissionError):
     """The mount's permissions (or the backend) forbid the operation."""
+
+
+class StorageCredentialsError(StoragePermissionError):
+    """A cloud store has no credentials for the mount, or refuses the ones it has."""
+
+
+class StorageUnavailableError(StorageError, ConnectionError):
+    """The store did not answer: refused connection, timeout, DNS failure, 5xx after retries.
+
+    Transient by nature: the file view answers 503 with ``Retry-After``.
+    """
+
+
+class StorageBucketNotFoundError(StorageError, OSError):
+    """The mount's bucket (container) does not exist.
+
+    Deliberately not a FileNotFoundError: code that treats a missing file as "not
+    there yet" must not read a misconfigured mount as an empty one.
+    """
 
 
 class DirectoryNotEmptyError(StorageError, OSError):

@@ -564,4 +564,6 @@ class StorageNode:
 
     def _fail(self, exc: BaseException, action: str) -> NoReturn:
         """Re-raise a backend exception as a storage error naming ``mount:path``."""
-        raise_as_storage_error(exc, f"cannot {action} {self.fullpath}")
+        # "archive: (mount root): ..." rather than "archive:: ...".
+        where = f"{self.fullpath} (mount root)" if not self._path else self.fullpath
+        raise_as_storage_error(exc, f"cannot {action} {where}")

@@ -22,6 +22,7 @@ from ..uploads import PresignedUpload
 from .base import Backend
 from .object_options import custom_domain_url
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
+from .timeouts import azure_client_options, azure_filesystem_class
 
 __all__ = ["AzureBackend"]
 
@@ -51,6 +52,10 @@ class AzureBackend(ObjectStoreBackend):
     object_parameter_names = frozenset({*_BLOB_HEADERS, "metadata"})
     extra = "azure"
     requires = ("adlfs",)
+    credentials_hint = (
+        "set the mount's connection_string, or account_name with account_key or sas_token "
+        "(or AZURE_STORAGE_CONNECTION_STRING)"
+    )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -62,16 +67,19 @@ class AzureBackend(ObjectStoreBackend):
         super().validate_options(options)
 
     def filesystem_class(self) -> Any:
-        import adlfs
-
-        return adlfs.AzureBlobFileSystem
+        return azure_filesystem_class()
 
     def filesystem_options(self) -> dict[str, Any]:
-        return {
+        options: dict[str, Any] = {
             key: self.options[key]
             for key in ("account_name", "account_key", "connection_string", "sas_token")
             if self.options.get(key)
         }
+        limits = self.limits
+        options["client_options"] = azure_client_options(limits)
+        options["connection_timeout"] = limits.connect
+        options["read_timeout"] = limits.read
+        return options
 
     def locate(self, path: str) -> str:
         # adlfs parses paths as URLs: a name ending in '?' or '#', or holding

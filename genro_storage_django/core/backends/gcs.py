@@ -19,6 +19,7 @@ from urllib.parse import quote
 from ..uploads import PresignedUpload
 from .object_options import custom_domain_url
 from .object_store import OBJECT_STORE_KEYS, ObjectStoreBackend
+from .timeouts import gcs_filesystem_class
 
 __all__ = ["GCSBackend"]
 
@@ -65,18 +66,29 @@ class GCSBackend(ObjectStoreBackend):
     )
     extra = "gcs"
     requires = ("gcsfs",)
+    credentials_hint = (
+        "set the mount's token (a service-account JSON file or dict, 'google_default', "
+        "'anon' for a public bucket) or GOOGLE_APPLICATION_CREDENTIALS"
+    )
+    default_endpoint = PUBLIC_ENDPOINT
 
     def filesystem_class(self) -> Any:
-        import gcsfs
-
-        return gcsfs.GCSFileSystem
+        return gcs_filesystem_class(1 + self.limits.retries)
 
     def filesystem_options(self) -> dict[str, Any]:
-        return {
+        import aiohttp
+
+        options = {
             key: self.options[key]
             for key in ("token", "project", "endpoint_url")
             if self.options.get(key) is not None
         }
+        limits = self.limits
+        # Per socket operation, not per request: a long download keeps going while it reads.
+        options["requests_timeout"] = aiohttp.ClientTimeout(
+            sock_connect=limits.connect, sock_read=limits.read
+        )
+        return options
 
     def upload_options(self, location: str) -> dict[str, Any]:
         parameters = self.object_parameters

@@ -12,6 +12,11 @@
   and uploads through parts of :data:`PART_SIZE` (s3fs and adlfs default to 50 MB).
 * Copies between mounts on the same store with the same credentials stay server-side
   (``cp_file``: S3 CopyObject, GCS rewrite, Azure copy-from-URL).
+* Failures of the store itself raise the storage errors that say what to fix, never the
+  SDK's exceptions: :class:`StorageCredentialsError`, :class:`StorageUnavailableError`
+  (after the mount's bounded timeouts and retries, see :mod:`.timeouts`) and
+  :class:`StorageBucketNotFoundError`. A not-found answer is checked against the bucket
+  once per backend, so a missing bucket never reads as a missing file or an empty mount.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from ..errors import StorageError
 from ..listing import OnSkip
 from ..paths import normalize
 from .base import MAX_EXPIRY, AtomicWriter, Backend, StatResult
+from .cloud_errors import CloudErrors, guard_methods
 from .fsspec_base import FsspecBackend, has_glob
 from .object_options import (
     OBJECT_OPTION_KEYS,
@@ -35,12 +41,15 @@ from .object_options import (
     custom_domain_url,
     mount_prefix,
 )
+from .timeouts import TIMEOUT_KEYS, validate_limits
 from .writers import StreamingUploadWriter
 
 __all__ = ["OBJECT_STORE_KEYS", "PART_SIZE", "READ_BLOCK_SIZE", "ObjectStoreBackend"]
 
 #: Keys every object-store mount accepts besides its bucket and credentials.
-OBJECT_STORE_KEYS = frozenset({"prefix", "options", "part_size"}) | OBJECT_OPTION_KEYS
+OBJECT_STORE_KEYS = (
+    frozenset({"prefix", "options", "part_size"}) | OBJECT_OPTION_KEYS | TIMEOUT_KEYS
+)
 
 #: Upload part size: S3's minimum part, a multiple of GCS's 256 KiB. An upload holds
 #: about three parts in memory (s3fs's buffer, its copy, the HTTP body), so a streamed
@@ -53,7 +62,7 @@ READ_BLOCK_SIZE = 4 * 2**20
 _ROOT = StatResult(name="", kind="directory")
 
 
-class ObjectStoreBackend(FsspecBackend):
+class ObjectStoreBackend(CloudErrors, FsspecBackend):
     """An fsspec object store mounted at ``<bucket>/<prefix>``."""
 
     has_directories = False
@@ -68,6 +77,10 @@ class ObjectStoreBackend(FsspecBackend):
     #: The ``object_parameters`` names the store knows, and its canned ACLs (none: no ACLs).
     object_parameter_names: ClassVar[frozenset[str]] = frozenset()
     acl_names: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        guard_methods(cls)
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -105,6 +118,7 @@ class ObjectStoreBackend(FsspecBackend):
             raise invalid(
                 name, "part_size", "part_size must be a multiple of 256 KiB, at least 5 MiB"
             )
+        validate_limits(options)
 
     @property
     def part_size(self) -> int:
@@ -154,16 +168,24 @@ class ObjectStoreBackend(FsspecBackend):
         return _ROOT if not location else super().stat(location)
 
     def exists(self, location: str) -> bool:
-        return not location or super().exists(location)
+        if not location:
+            return True
+        found = bool(super().exists(location))
+        if not found:
+            self.confirm_bucket()
+        return found
 
     def listdir(self, location: str) -> list[StatResult]:
         try:
-            return super().listdir(location)
+            entries = super().listdir(location)
         except NotADirectoryError:
             # An object named exactly like the prefix sits beside the mount root, not in it.
             if not location:
                 return []
             raise
+        if not entries and not location:
+            self.confirm_bucket()
+        return entries
 
     # -- content -----------------------------------------------------------------
     def open_read(self, location: str) -> IO[bytes]:
@@ -202,6 +224,7 @@ class ObjectStoreBackend(FsspecBackend):
             location,
             exclusive=exclusive,
             on_commit=functools.partial(self.after_upload, location),
+            translate=self.cloud_error,
             block_size=self.part_size,
             **self.upload_options(location),
         )
@@ -249,7 +272,10 @@ class ObjectStoreBackend(FsspecBackend):
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None
     ) -> Iterator[tuple[str, StatResult]]:
-        for name, info in self._files_below(location).items():
+        found = self._files_below(location)
+        if not found:
+            self.confirm_bucket()
+        for name, info in found.items():
             yield self.relative(name), self.to_stat(info, name)
 
     def delete_objects(self, names: list[str]) -> None:
@@ -301,3 +327,6 @@ class ObjectStoreBackend(FsspecBackend):
         """The object's URL on ``custom_domain``: a CDN in front of the bucket serves
         ``<domain>/<key>``. Signed where the store can sign for another host."""
         return custom_domain_url(domain, self.bucket_and_key(location)[1])
+
+
+guard_methods(ObjectStoreBackend)

@@ -37,16 +37,26 @@ from .s3_options import (
 __all__ = ["S3Backend"]
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
+#: botocore's checksum settings: since boto3 1.36 it sends a CRC of every upload and
+#: checks those it receives ("when_supported"), which some S3-compatible servers refuse;
+#: "when_required" sends one only where the API requires it, as before.
+CHECKSUM_KEYS = frozenset({"request_checksum_calculation", "response_checksum_validation"})
+CHECKSUM_WHEN = ("when_supported", "when_required")
 _SIGNER_LOCK = threading.Lock()
 
 
 class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     required_keys = frozenset({"bucket"})
-    optional_keys = OBJECT_STORE_KEYS | S3_KEYS
+    optional_keys = OBJECT_STORE_KEYS | S3_KEYS | CHECKSUM_KEYS
     string_keys = ("region", "region_name", "key", "secret", "endpoint_url")
     object_parameter_names = OBJECT_PARAMETERS
     acl_names = ACLS
+    credentials_hint = (
+        "set the mount's key and secret, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "AWS_PROFILE or an instance role; anon: true for a public bucket"
+    )
+    default_endpoint = "https://s3.amazonaws.com"
     extra = "s3"
     requires = ("s3fs",)
     _signing_client: Any = None
@@ -63,6 +73,9 @@ class S3Backend(ObjectStoreBackend):
         if not isinstance(options.get("anon", False), bool):
             raise invalid(options["name"], "anon", "anon must be true or false")
         check_s3_options(options)
+        for key in CHECKSUM_KEYS:
+            if options.get(key, CHECKSUM_WHEN[0]) not in CHECKSUM_WHEN:
+                raise invalid(options["name"], key, f"{key} must be one of {CHECKSUM_WHEN}")
 
     def filesystem_class(self) -> Any:
         import s3fs
@@ -79,8 +92,29 @@ class S3Backend(ObjectStoreBackend):
         client_kwargs, config_kwargs = client_options(self.options)
         if client_kwargs:
             kwargs["client_kwargs"] = client_kwargs
-        kwargs["config_kwargs"] = config_kwargs
+        kwargs["config_kwargs"] = {**config_kwargs, **self.botocore_config()}
         return kwargs
+
+    def botocore_config(self) -> dict[str, Any]:
+        """``botocore.config.Config`` arguments of both clients: limits, checksums."""
+        limits = self.limits
+        config: dict[str, Any] = {
+            "connect_timeout": limits.connect,
+            "read_timeout": limits.read,
+            # "standard": retries connection errors and throttling too, with jitter.
+            "retries": {"max_attempts": limits.retries, "mode": "standard"},
+        }
+        for key in CHECKSUM_KEYS:
+            if self.options.get(key):
+                config[key] = self.options[key]
+        return config
+
+    def create_filesystem(self) -> Any:
+        fs = super().create_filesystem()
+        # botocore retries each request (see botocore_config); s3fs's own loop around
+        # it would multiply the attempts, and the wait, by five.
+        fs.retries = 1
+        return fs
 
     def upload_options(self, location: str) -> dict[str, Any]:
         options = {"ContentType": self.content_type(location), **self.object_parameters}
@@ -140,6 +174,7 @@ class S3Backend(ObjectStoreBackend):
             try:
                 fs.call_s3("head_object", fs.kwargs, Bucket=bucket, Key=key)
             except FileNotFoundError:
+                self.confirm_bucket()  # a HEAD's 404 says nothing about the bucket
                 return False
             return True
         try:
@@ -149,6 +184,7 @@ class S3Backend(ObjectStoreBackend):
             if not isinstance(response, Mapping):
                 raise
             if response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                self.confirm_bucket()
                 return False
             from s3fs.errors import translate_boto_error
 
@@ -245,7 +281,9 @@ class S3Backend(ObjectStoreBackend):
         with _SIGNER_LOCK:  # botocore's create_client is not thread-safe
             if self._signing_client is None:
                 client_kwargs, config_kwargs = client_options(self.options)
-                config = importlib.import_module("botocore.config").Config(**config_kwargs)
+                config = importlib.import_module("botocore.config").Config(
+                    **config_kwargs, **self.botocore_config()
+                )
                 kwargs: dict[str, Any] = {**client_kwargs, "config": config}
                 if self.options.get("key"):
                     kwargs["aws_access_key_id"] = self.options["key"]

@@ -47,20 +47,36 @@ class StreamingUploadWriter(AtomicWriter):
         *,
         exclusive: bool = False,
         on_commit: Callable[[], None] | None = None,
+        translate: Callable[[Exception], BaseException] | None = None,
         **open_options: Any,
     ):
         super().__init__()
         self._file = fs.open(path, "xb" if exclusive else "wb", **open_options)
         self._on_commit = on_commit
+        # Parts are sent from write() and the last one from close(): the store's failures
+        # surface there, so the backend's translation of SDK errors applies there too.
+        self._translate = translate or _unchanged
 
     def write(self, data: Any) -> int:
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except Exception as exc:
+            mapped = self._translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
         return len(memoryview(data))
 
     def _commit(self) -> None:
-        self._file.close()
-        if self._on_commit is not None:
-            self._on_commit()
+        try:
+            self._file.close()
+            if self._on_commit is not None:
+                self._on_commit()
+        except Exception as exc:
+            mapped = self._translate(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
 
     def _abort(self) -> None:
         try:
@@ -77,6 +93,10 @@ class StreamingUploadWriter(AtomicWriter):
         finally:
             # fsspec files close (and so publish) themselves when garbage-collected.
             self._file.closed = True
+
+
+def _unchanged(exc: Exception) -> BaseException:
+    return exc
 
 
 class TempRenameWriter(AtomicWriter):
