@@ -9,10 +9,12 @@ the mount's bounded timeouts, never as the SDK's exceptions.
 from __future__ import annotations
 
 import io
+import json
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from genro_storage_django.core import (
     StorageUnavailableError,
 )
 from genro_storage_django.core.backends.cloud_errors import classify
+from genro_storage_django.core.backends.object_store import PART_SIZE
 from genro_storage_django.storage import MountStorage
 from genro_storage_django.views import RETRY_AFTER
 from tests._server_process import HOST, environment, free_port
@@ -125,7 +128,15 @@ def test_a_missing_file_in_a_real_bucket_stays_not_found(
 def test_a_stopped_server_is_unavailable_quickly(kind: str, request: pytest.FixtureRequest) -> None:
     address = f"{HOST}:{free_port()}"  # nothing listens there
     root = StorageManager({"archive": elsewhere(kind, request, address, **FAST)}).node("archive:")
-    for name, call in node_calls(root).items():
+    calls = node_calls(root)
+
+    def first_part() -> None:
+        with (root / "big.bin").open("wb") as stream:
+            stream.write(bytes(PART_SIZE + 1))  # a full part goes out from write() itself
+            pytest.fail("the part was sent without an error")
+
+    calls["write of a part"] = first_part
+    for name, call in calls.items():
         started = time.monotonic()
         with pytest.raises(StorageUnavailableError) as caught:
             call()
@@ -221,6 +232,65 @@ def test_wrong_key_on_azure(request: pytest.FixtureRequest) -> None:
         assert name
 
 
+@pytest.fixture
+def refusing_token_server() -> Iterator[str]:
+    """An OAuth token endpoint that refuses every grant, as Google's does a revoked key."""
+
+    class Refuse(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"error": "invalid_grant", "error_description": "Invalid JWT"})
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+    server = ThreadingHTTPServer((HOST, 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, name="token-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_address[1]}/token"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_refused_service_account_on_gcs(
+    request: pytest.FixtureRequest, refusing_token_server: str
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    account = {
+        "type": "service_account",
+        "project_id": "test",
+        "private_key_id": "revoked",
+        "private_key": pem,
+        "client_email": "uploader@test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": refusing_token_server,
+    }
+    config = cloud_config("gcs", request, token=account, retries=0)
+    root = StorageManager({"archive": config}).node("archive:")
+    for name, call in node_calls(root).items():
+        with pytest.raises(
+            StorageCredentialsError, match=r"Invalid Credentials, 401.*fix: set the mount's token"
+        ):
+            call()
+        assert name
+
+
 def test_no_credentials_on_s3(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -276,6 +346,9 @@ def test_storage_ls_on_a_missing_bucket(
     message = str(caught.value)
     assert "no-such-bucket-here" in message and "does not exist" in message
     assert "archive::" not in message
+    settings.STORAGE_MOUNTS = {**settings.STORAGE_MOUNTS, "disk": {"type": "memory"}}
+    with pytest.raises(CommandError, match="no-such-bucket-here"):
+        call_command("storage_sync", "disk:", "archive:", stdout=io.StringIO())
 
 
 def test_a_mount_root_prints_as_mount_colon(tmp_path: Path) -> None:

@@ -273,10 +273,9 @@ class CloudErrors:
     @property
     def address(self) -> str:
         """The store's address for messages, also when construction failed half-way."""
-        try:
-            found = self.endpoint()
-        except AttributeError:  # no filesystem yet: the mount's own word, if any
-            found = self.options.get("endpoint_url")
+        # Before the filesystem exists (its construction failed), the mount's own word.
+        built = hasattr(self, "base_fs")
+        found = self.endpoint() if built else self.options.get("endpoint_url")
         return str(found or self.default_endpoint)
 
     def missing_bucket_error(self) -> StorageBucketNotFoundError:
