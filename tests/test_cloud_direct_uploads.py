@@ -62,6 +62,12 @@ def test_s3_presigned_post(request: pytest.FixtureRequest) -> None:
     assert not s3_post_allows(fields, secret, bucket=bucket, size=1001, content_type="image/png")
     # so is another type, or a form whose fields were changed after signing.
     assert not s3_post_allows(fields, secret, bucket=bucket, size=10, content_type="text/html")
+    # A relative mount over the bucket signs for its own sub-tree.
+    relative = StorageManager({"m": config, "r": {"type": "relative", "path": "m:sub"}})
+    sub = relative.node("r:x.txt").presigned_upload(content_type="text/plain")
+    assert sub.fields["key"] == f"{config['prefix']}/sub/x.txt"
+    assert send(sub, b"sub").status_code == 204
+    assert relative.node("m:sub/x.txt").read_bytes() == b"sub"
     tampered = {**fields, "key": f"{config['prefix']}/elsewhere.png"}
     assert not s3_post_allows(tampered, secret, bucket=bucket, size=10, content_type="image/png")
     assert not s3_post_allows(fields, "wrong", bucket=bucket, size=10, content_type="image/png")
@@ -174,3 +180,18 @@ def test_mounts_that_cannot_take_direct_uploads(tmp_path: Path) -> None:
         manager.node("ro:x").presigned_upload()
     with pytest.raises(ValueError, match="expires_in"):
         manager.node("mem:x").presigned_upload(expires_in=0)
+
+
+def test_uploads_without_a_type_or_a_limit(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Nothing announced, nothing constrained: any type, any size."""
+    key_file, _public_key = service_account_file(tmp_path)
+    s3 = StorageManager({"m": cloud_config("s3", request)}).node("m:any")
+    assert set(s3.presigned_upload().fields) >= {"key", "policy", "x-amz-signature"}
+    assert "Content-Type" not in s3.presigned_upload().fields
+    gcs = StorageManager({"m": {**cloud_config("gcs", request), "token": str(key_file)}})
+    assert gcs.node("m:any").presigned_upload().headers == {}
+    azure = StorageManager({"m": cloud_config("azure", request)}).node("m:any")
+    upload = azure.presigned_upload()
+    assert upload.headers == {"x-ms-blob-type": "BlockBlob"}
+    assert send(upload, b"anything").status_code == 201
+    assert azure.verify_upload().size == 8

@@ -190,6 +190,40 @@ def test_azure_custom_domain_keeps_its_sas(request: pytest.FixtureRequest) -> No
         fetch(str(unsigned.url()))  # the container is private
 
 
+def test_azure_custom_domain_with_a_sas_token_only(request: pytest.FixtureRequest) -> None:
+    server = server_of("azure", request)
+    token = "sv=2021-08-06&ss=b&srt=co&sp=r&se=2099-01-01T00%3A00%3A00Z&sig=abc"
+    config = {
+        "type": "azure",
+        "container": "files",
+        "connection_string": f"BlobEndpoint={server.endpoint_url}/devstoreaccount1;"
+        f"SharedAccessSignature={token}",
+        "custom_domain": "cdn.example.com",
+    }
+    url = StorageManager({"m": config}).node("m:a.txt").url()
+    assert url == f"https://cdn.example.com/files/a.txt?{token}"
+
+
+def test_cloudfront_needs_an_rsa_key(request: pytest.FixtureRequest) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    config = cloud_config(
+        "s3", request, custom_domain="cdn.example.com", cloudfront_key=pem, cloudfront_key_id="K"
+    )
+    with pytest.raises(ValueError, match="RSA private key"):
+        StorageManager({"m": config}).node("m:a.txt").url()
+
+
 def test_gcs_custom_domain(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     config = cloud_config("gcs", request, custom_domain="http://files.example.com")
     url = StorageManager({"m": config}).node("m:x.txt").url()

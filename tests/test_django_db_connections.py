@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 _CHILD = """
@@ -105,3 +107,21 @@ def test_a_large_save_releases_the_idle_connection(tmp_path: Path) -> None:
     assert found["atomic"] == [True, True, True]  # a transaction is never cut
     assert found["rows"] == 2  # and commits whole
     assert found["manual"] == [True, True, True]  # nor is one opened with autocommit off
+
+
+@pytest.mark.django_db
+def test_a_large_save_on_the_suite_database() -> None:
+    """In memory, Django keeps the connection open (closing it would drop the database):
+    the release is harmless there, and the save completes."""
+    from django.core.files.base import ContentFile
+    from django.db import connection
+    from django.test import override_settings
+
+    from genro_storage_django.storage import RELEASE_CONNECTIONS_AT, MountStorage
+
+    with override_settings(STORAGE_MOUNTS={"m": {"type": "memory"}}):
+        connection.ensure_connection()
+        storage = MountStorage(mount="m")
+        name = storage.save("big.bin", ContentFile(b"x" * RELEASE_CONNECTIONS_AT))
+        assert storage.size(name) == RELEASE_CONNECTIONS_AT
+        assert connection.connection is not None

@@ -12,7 +12,8 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 
 from genro_storage_django.conf import get_manager
-from genro_storage_django.core import PresignedUpload
+from genro_storage_django.core import PresignedUpload, StorageManager
+from genro_storage_django.direct_upload import DirectUploadView
 from tests.cloud import cloud_config
 from tests.test_cloud_direct_uploads import send
 from tests.testapp.views import DirectUpload
@@ -92,6 +93,24 @@ def test_refused_requests(client: Client, body: Any, error: str) -> None:
         response = ask(client, body)
     assert response.status_code == 400
     assert error in response.json()["error"]
+
+
+def test_a_refused_file_the_mount_may_not_delete(
+    request: pytest.FixtureRequest, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = {**cloud_config("azure", request), "permissions": "readwrite"}
+    with override_settings(STORAGE_MOUNTS={"direct": config}):
+        answer = ask(client, {"filename": "a.txt", "size": 1, "content_type": "text/plain"}).json()
+        assert send(_upload(answer), b"two").status_code == 201
+        refused = ask(client, {"token": answer["token"]})
+        assert refused.status_code == 400  # refused all the same,
+        assert get_manager().node(f"direct:{answer['name']}").exists()  # though kept
+    assert "could not delete the refused upload" in caplog.text
+
+
+def test_the_default_hook_adds_nothing() -> None:
+    node = StorageManager({"m": {"type": "memory"}}).node("m:x")
+    assert DirectUploadView().uploaded(RequestFactory().post("/"), node) == {}
 
 
 def test_refusals_before_anything_is_signed(client: Client) -> None:

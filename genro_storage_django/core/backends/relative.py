@@ -20,6 +20,7 @@ from .local_tree import DiskRoot
 
 if TYPE_CHECKING:
     from ..config import MountContext
+    from ..uploads import PresignedUpload
 
 __all__ = ["RelativeBackend", "unwrap"]
 
@@ -174,6 +175,13 @@ class RelativeBackend(Backend):
 
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         return self.parent.url(location, join(self.sub, path), expires_in)
+
+    def presigned_upload(
+        self, location: str, *, expires_in: int, max_size: int | None, content_type: str | None
+    ) -> PresignedUpload | None:
+        return self.parent.presigned_upload(
+            location, expires_in=expires_in, max_size=max_size, content_type=content_type
+        )
 
     def local_file(self, location: str) -> str | None:
         return self.parent.local_file(location)
