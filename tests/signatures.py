@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-__all__ = ["gcs_signature_valid", "s3_signature_valid"]
+__all__ = ["gcs_request_signed", "gcs_signature_valid", "s3_signature_valid"]
 
 
 def _canonical(url: str, signature_key: str) -> tuple[dict[str, str], str]:
@@ -50,14 +51,21 @@ def s3_signature_valid(url: str, secret: str) -> bool:
 
 
 def gcs_signature_valid(url: str, public_key: object) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     assert isinstance(public_key, rsa.RSAPublicKey)
     params, request = _canonical(url, "X-Goog-Signature")
     if params.get("X-Goog-SignedHeaders") != "host":
         return False
+    return gcs_request_signed(params, request, public_key)
+
+
+def gcs_request_signed(params: dict[str, str], request: str, public_key: Any) -> bool:
+    """Whether ``X-Goog-Signature`` signs the canonical ``request`` (V4, RSA-SHA256)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     scope = params["X-Goog-Credential"].split("/", 1)[1]  # date/auto/storage/goog4_request
     to_sign = "\n".join(
         [

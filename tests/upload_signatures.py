@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from tests.signatures import gcs_request_signed
+
 __all__ = [
     "cloudfront_signature_valid",
     "gcs_put_signature_valid",
@@ -69,10 +71,6 @@ def s3_post_allows(
 
 def gcs_put_signature_valid(url: str, headers: Mapping[str, str], public_key: Any) -> bool:
     """A V4 signed PUT URL checked with the headers the browser will send."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
     parts = urlsplit(url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     params = dict(pairs)
@@ -89,25 +87,7 @@ def gcs_put_signature_valid(url: str, headers: Mapping[str, str], public_key: An
     request = "\n".join(
         ["PUT", parts.path, query, canonical_headers, ";".join(signed), "UNSIGNED-PAYLOAD"]
     )
-    scope = params["X-Goog-Credential"].split("/", 1)[1]
-    to_sign = "\n".join(
-        [
-            "GOOG4-RSA-SHA256",
-            params["X-Goog-Date"],
-            scope,
-            hashlib.sha256(request.encode()).hexdigest(),
-        ]
-    )
-    try:
-        public_key.verify(
-            bytes.fromhex(params["X-Goog-Signature"]),
-            to_sign.encode(),
-            padding.PKCS1v15(),
-            hashes.SHA256(),
-        )
-    except InvalidSignature:
-        return False
-    return True
+    return gcs_request_signed(params, request, public_key)
 
 
 def cloudfront_signature_valid(url: str, public_key: Any) -> bool:
