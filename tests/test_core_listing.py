@@ -375,3 +375,27 @@ def test_mkdir_gives_new_directories_the_mount_mode(tmp_path: Path) -> None:
     assert (tmp_path / "root" / "a" / "b").stat().st_mode & 0o777 == 0o750
     with pytest.raises(StorageExistsError):
         manager.node("m:a/b").mkdir()
+
+
+@pytest.mark.parametrize("kind", [*DISK_KINDS, "memory"])
+def test_a_move_removes_only_the_directories_it_emptied(
+    kind: str, tmp_path: Path, outside: Path
+) -> None:
+    source = {"type": "memory"} if kind == "memory" else disk_mount(kind, tmp_path / "src")
+    manager = StorageManager({"src": source, "dst": disk_mount("local", tmp_path / "dst")})
+    for path in ("tree/a.pdf", "tree/sub/b.pdf", "tree/notes.txt", "tree/only/c.pdf"):
+        manager.node(f"src:{path}").write_bytes(path.encode())
+    if kind != "memory":
+        (tmp_path / "src" / "tree" / "sub" / "escape").symlink_to(outside)
+    report = manager.node("src:tree").move_to("dst:tree", include="*.pdf")
+    assert sorted(report.copied) == ["src:tree/a.pdf", "src:tree/only/c.pdf", "src:tree/sub/b.pdf"]
+    # Left out by the filter: never deleted, nor is its directory.
+    assert manager.node("src:tree/notes.txt").read_bytes() == b"tree/notes.txt"
+    assert not manager.node("src:tree/only").exists()
+    if kind != "memory":
+        # A link the listings do not show keeps its directory.
+        assert os.listdir(tmp_path / "src" / "tree" / "sub") == ["escape"]
+        assert os.listdir(outside) == ["secret.txt"]
+    report = manager.node("src:tree").move_to("dst:tree")
+    assert report.copied == ["src:tree/notes.txt"]
+    assert manager.node("src:tree").exists() is (kind != "memory")

@@ -14,13 +14,14 @@ strategies) and reports; :mod:`.copying` moves the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
 from .copying import CopyPlan, copies_within, copy_each, copy_in_batches, copy_one
-from .errors import TransferError
+from .errors import DirectoryNotEmptyError, TransferError
 from .globbing import compile_filters
 from .overlap import refuse_overlap
 from .reports import FileTransfer, TransferCallback, TransferReport, as_callback
@@ -178,8 +179,7 @@ def _copy_tree(
 ) -> None:
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
     work: list[FileTransfer] = []
-    # Entries the walk leaves out (refused names, loops) count as skipped, so a move
-    # keeps the source directory that still holds them.
+    # Entries the walk leaves out (refused names, loops) are reported as skipped.
     listed = source._walk_entries(
         on_skip=lambda path, reason: report.skipped.append((path, reason))
     )
@@ -192,9 +192,22 @@ def _copy_tree(
         work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
     copy_each(work, plan, report, delete_source)
-    if delete_source and not report.errors and not report.skipped:
-        # Every file moved: drop the now empty directories left behind.
-        source.delete(recursive=True)
+    if delete_source and not report.errors:
+        _remove_emptied(source)
+
+
+def _remove_emptied(source: StorageNode) -> None:
+    """Remove the directories a move emptied, deepest first.
+
+    Never a recursive delete: what the move did not take (files its filters left out,
+    names the path rules refuse, symlinks leading out of the mount, another
+    process's write in progress) keeps its directory.
+    """
+    if not (source.backend.has_directories and source.exists()):
+        return  # object stores, memory: a directory can go with its last file
+    for directory, _dirs, _files in list(source.walk(top_down=False)):
+        with contextlib.suppress(DirectoryNotEmptyError):
+            directory.delete()
 
 
 def transfer_files(
