@@ -13,6 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from genro_storage_django import get_manager, mount
+from genro_storage_django.core.backends.local_tree import remove_tree
+
 
 @pytest.fixture
 def roots(settings: SettingsWrapper, tmp_path: Path) -> dict[str, Path]:
@@ -53,6 +56,7 @@ def test_storage_ls_and_sync_report_what_they_leave_out(roots: dict[str, Path]) 
         "skip src:sub/back\\slash\\xff.txt: unsafe-name",
         "skip src:sub/loop: symlink-loop",
     ]
+    assert mount("src").listdir("sub") == (["loop"], ["ok.txt"])
     for run_number in range(2):
         out, err = run("storage_sync", "src:sub", "dst:", "--delete", "--noinput", "--json")
         summary = json.loads(out.splitlines()[-1])
@@ -91,3 +95,17 @@ def test_the_file_view_keeps_to_the_mount_root(
     else:
         assert response.status_code == 200
         assert body == served
+
+
+def test_storage_ls_lists_a_thousand_nested_directories(roots: dict[str, Path]) -> None:
+    deep = "/".join(["d"] * 1000)
+    get_manager().node(f"src:{deep}/f.txt").write_bytes(b"deep")
+    try:
+        out, err = run("storage_ls", "src:d", "-R")
+        lines = out.splitlines()
+        assert len(lines) == 1000
+        assert lines[-1] == f"src:{deep}/f.txt"
+        assert err == ""
+    finally:
+        # pytest's own clean-up of old temporary directories would recurse this deep.
+        remove_tree(str(roots["src"] / "d"))
