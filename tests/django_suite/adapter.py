@@ -38,13 +38,15 @@ _lock = threading.Lock()
 
 
 def _register(name: str, config: dict[str, Any]) -> str:
-    """Add the mount to the setting and to the live manager (memory stores survive)."""
+    """Add the mount to the setting and to the live manager (memory stores survive).
+
+    A name stands for one config (a digest of it, or one per memory storage), so a
+    registered name needs nothing more.
+    """
     with _lock:  # a storage used from two threads at once registers its mount once
-        if MOUNTS.get(name) != config:
+        if name not in MOUNTS:
             manager = conf.get_manager()
             MOUNTS[name] = config
-            if manager.has_mount(name):
-                manager.delete_mount(name)
             manager.add_mount({"name": name, **config})
     return name
 
