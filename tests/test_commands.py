@@ -400,3 +400,21 @@ def test_commands_run_the_mount_checks_only(
             call_command(name, *arguments, skip_checks=False, stdout=io.StringIO())
     finally:
         checks.registry.registry.registered_checks.discard(broken_urls)
+
+
+def test_storage_sync_and_copy_to_skip_the_same_half_second_older_file(
+    mounts: dict[str, Path],
+) -> None:
+    source, target = get_manager().node("src:a.txt"), get_manager().node("dst:a.txt")
+    target.write_bytes(b"ALPHA")  # the source's size, other content: only times decide
+    when = 1_700_000_000.0
+    os.utime(source.location, (when, when))
+    os.utime(target.location, (when - 0.5, when - 0.5))
+    out = io.StringIO()
+    call_command("storage_sync", "src:a.txt", "dst:a.txt", "--json", stdout=out)
+    summary = json.loads(out.getvalue().splitlines()[-1])
+    assert summary["copied"] == []
+    assert summary["skipped"] == [{"path": "src:a.txt", "reason": "same size and mtime"}]
+    report = source.copy_to(target, skip="mtime")
+    assert (report.copied, report.skipped) == ([], [("src:a.txt", "same size and mtime")])
+    assert target.read_bytes() == b"ALPHA"

@@ -89,6 +89,30 @@ def test_same_size_change_with_same_mtime_needs_checksum(manager: StorageManager
     assert manager.node("dst:a.txt").read_bytes() == node.read_bytes()
 
 
+@pytest.mark.parametrize(
+    ("offset", "current"),
+    [(-0.5, True), (0.5, True), (-1.5, False), (30.0, False)],
+    ids=["half-a-second-older", "half-a-second-newer", "older", "newer-on-a-disk"],
+)
+def test_copy_to_skip_mtime_and_sync_agree_on_a_current_destination(
+    manager: StorageManager, offset: float, current: bool
+) -> None:
+    # One rule (compare.py): same size and times within the tolerance. Other content
+    # of the same size, so only the times can make a destination current.
+    source, target = manager.node("src:a.txt"), manager.node("dst:a.txt")
+    source.write_bytes(b"source content")
+    target.write_bytes(b"target content")
+    when = 1_700_000_000.0
+    os.utime(source.location, (when, when))
+    os.utime(target.location, (when + offset, when + offset))
+    planned = sync(source, target, dry_run=True)
+    assert planned.copied == ([] if current else ["src:a.txt"])
+    copied = source.copy_to(target, skip="mtime")
+    # A newer destination on a disk (which keeps times) counts as current for copy_to
+    # ("not older"); sync compares the content instead, as rclone does.
+    assert copied.copied == ([] if current or offset > 0 else ["src:a.txt"])
+
+
 def test_update_and_ignore_existing(manager: StorageManager) -> None:
     fill(manager.node("src:"))
     hour_ago = time.time() - 3600

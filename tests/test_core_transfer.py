@@ -140,7 +140,7 @@ def test_skip_strategies(manager: StorageManager) -> None:
         ("exists", "exists"),
         (SkipStrategy.SIZE, "same size"),
         ("hash", "same md5"),
-        ("mtime", "destination not older"),
+        ("mtime", "same size and mtime"),
     ):
         report = source.copy_to(target, skip=strategy)
         assert report.copied == [], strategy

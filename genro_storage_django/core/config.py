@@ -28,6 +28,7 @@ __all__ = [
     "MountContext",
     "Permissions",
     "load_mount_configs",
+    "mount_type",
 ]
 
 #: Keys every mount accepts whatever its type.

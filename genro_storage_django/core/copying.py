@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .backends.base import StatResult
 from .backends.relative import unwrap
-from .errors import StorageError, StorageNotFoundError, TransferError
-from .node import CHUNK_SIZE
+from .errors import StorageError, StorageNotFoundError, TransferError, raise_as_storage_error
+from .modes import CHUNK_SIZE
 from .reports import FileTransfer, TransferCallback, TransferReport
 from .skips import SkipFunction, SkipStrategy, skip_reason
 
@@ -123,7 +123,7 @@ def _copy_batch(batch: Sequence[FileTransfer], plan: CopyPlan, report: TransferR
     for item in batch:
         try:
             mtime = item.source_stat.mtime if plan.preserve_mtime else None
-            copies.append((item.source._loc(), item.target._loc(), mtime))
+            copies.append((item.source.location, item.target.location, mtime))
         except Exception as exc:
             _failed(item.source, item.target, exc, plan, report)
             continue
@@ -138,7 +138,7 @@ def _copy_batch(batch: Sequence[FileTransfer], plan: CopyPlan, report: TransferR
             _copied(item.source, item.target, item.source_stat.size, plan, report, False)
             continue
         try:
-            item.source._fail(outcome, f"copy to {item.target.fullpath} from")
+            raise_as_storage_error(outcome, _copy_failure(item.source, item.target))
         except Exception as mapped:
             _failed(item.source, item.target, mapped, plan, report)
 
@@ -164,8 +164,8 @@ def copy_one(
         plan.callback.on_file_start(source, target, source_stat.size)
         source_gone = _copy_file(source, source_stat, target, plan)
         if delete_source and not source_gone:
-            source._mount.backend.remove_file(source._loc())
-            source._mount.backend.invalidate(source._loc())
+            source.backend.remove_file(source.location)
+            source.backend.invalidate(source.location)
     except Exception as exc:
         _failed(source, target, exc, plan, report)
         return
@@ -203,17 +203,17 @@ def _copy_file(
     source: StorageNode, source_stat: StatResult, target: StorageNode, plan: CopyPlan
 ) -> bool:
     """Copy one file; True when a server-side move already removed the source."""
-    source_backend = source._mount.backend
-    target_backend = target._mount.backend
+    source_backend = source.backend
+    target_backend = target.backend
     source_store, target_store = unwrap(source_backend), unwrap(target_backend)
     if source_store.can_copy_within(target_store):
         try:
             if plan.verify:
-                source_store.move_within(source._loc(), target._loc(), target_store)
+                source_store.move_within(source.location, target.location, target_store)
             else:
-                source_store.copy_within(source._loc(), target._loc(), target_store)
+                source_store.copy_within(source.location, target.location, target_store)
         except Exception as exc:
-            source._fail(exc, f"copy to {target.fullpath} from")
+            raise_as_storage_error(exc, _copy_failure(source, target))
         plan.callback.on_bytes(source_stat.size)
         if plan.verify:
             _ensure_present(target, source_stat)
@@ -223,8 +223,8 @@ def _copy_file(
     digest = hashlib.md5(usedforsecurity=False) if plan.verify else None
     written = 0
     try:
-        with source_backend.open_read(source._loc()) as reader:
-            writer = target_backend.open_writer(target._loc())
+        with source_backend.open_read(source.location) as reader:
+            writer = target_backend.open_writer(target.location)
             try:
                 while chunk := reader.read(CHUNK_SIZE):
                     writer.write(chunk)
@@ -246,16 +246,20 @@ def _copy_file(
         raise TransferError(
             f"cannot copy {source.fullpath} to {target.fullpath}: {type(exc).__name__}: {exc}"
         ) from exc
-    target_backend.invalidate(target._loc())
+    target_backend.invalidate(target.location)
     if digest is not None:
         _verify(target, source_stat, digest.hexdigest())
     _finish(source_stat, target, plan)
     return False
 
 
+def _copy_failure(source: StorageNode, target: StorageNode) -> str:
+    return f"cannot copy to {target.fullpath} from {source.fullpath}"
+
+
 def _finish(source_stat: StatResult, target: StorageNode, plan: CopyPlan) -> None:
     if plan.preserve_mtime and source_stat.mtime is not None:
-        target._mount.backend.set_mtime(target._loc(), source_stat.mtime)
+        target.backend.set_mtime(target.location, source_stat.mtime)
 
 
 def _verify(target: StorageNode, source_stat: StatResult, digest: str) -> None:
@@ -267,7 +271,7 @@ def _verify(target: StorageNode, source_stat: StatResult, digest: str) -> None:
     elif landed.md5 is not None and landed.md5 != digest:
         problem = f"MD5 {landed.md5}, expected {digest}"
     if problem:
-        target._mount.backend.remove_file(target._loc())
+        target.backend.remove_file(target.location)
         raise TransferError(f"verification of {target.fullpath} failed: {problem}")
 
 

@@ -9,9 +9,23 @@ backend's internal location, which may hold a bucket prefix or a disk path.
 from __future__ import annotations
 
 import errno
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from django.core.exceptions import SuspiciousFileOperation
+# The core's one optional seam to Django: with Django installed, UnsafePathError is also
+# Django's SuspiciousFileOperation, so Django answers it with a 400 and logs it on the
+# django.security logger; without Django the core still imports and the error is
+# a plain storage error. tests/test_core_layers.py checks both and that no other core
+# module imports Django.
+if TYPE_CHECKING:
+    from django.core.exceptions import SuspiciousFileOperation
+else:
+    try:
+        from django.core.exceptions import SuspiciousFileOperation
+    except ImportError:
+
+        class SuspiciousFileOperation(Exception):
+            """Stands in for Django's class when Django is not installed."""
+
 
 __all__ = [
     "BackendUnavailableError",

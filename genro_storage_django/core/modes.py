@@ -1,10 +1,19 @@
-"""Opening modes of ``StorageNode.open`` and the text layer over atomic writers."""
+"""I/O primitives of the node and the copy engine: the chunk size of streamed copies,
+the opening modes of ``StorageNode.open`` and the text layer over atomic writers.
+
+A leaf module (it imports nothing of the core), so the node and the transfer engine
+both import it at the top and neither needs the other to be imported first.
+"""
 
 from __future__ import annotations
 
 import io
 
-__all__ = ["TextWriter", "parse_mode"]
+__all__ = ["CHUNK_SIZE", "TextWriter", "parse_mode"]
+
+#: Bytes read at a time when a file streams between backends: large enough that the
+#: per-call overhead of a cloud SDK is small, small enough that memory stays flat.
+CHUNK_SIZE = 1 << 20
 
 
 class TextWriter(io.TextIOWrapper):

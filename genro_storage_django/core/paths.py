@@ -32,7 +32,15 @@ from urllib.parse import unquote
 
 from .errors import UnsafePathError
 
-__all__ = ["TEMP_PREFIX", "is_temp_name", "join", "normalize", "split_fullpath", "temp_name"]
+__all__ = [
+    "TEMP_PREFIX",
+    "is_temp_name",
+    "is_valid_mount_name",
+    "join",
+    "normalize",
+    "split_fullpath",
+    "temp_name",
+]
 
 #: Temporary files of atomic writes are this prefix and 12 hex digits: 21 bytes whatever
 #: the target, so a target name of the filesystem's full length (255 bytes) can be written.

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .backends.base import StatResult
+from .compare import current_reason, same_content
 
 if TYPE_CHECKING:
     from .node import StorageNode
@@ -15,10 +16,6 @@ __all__ = ["SkipFunction", "SkipStrategy", "skip_reason"]
 
 SkipFunction = Callable[["StorageNode", "StorageNode"], "bool | str"]
 
-#: Disk file times come from the kernel's coarse clock (one tick, a few ms, behind the
-#: precise one other backends use): within this slack two times count as the same.
-CLOCK_SLACK = 0.05
-
 
 class SkipStrategy(str, enum.Enum):
     """When an existing destination file is left alone."""
@@ -26,7 +23,7 @@ class SkipStrategy(str, enum.Enum):
     NEVER = "never"  # always copy
     EXISTS = "exists"  # skip when the destination exists
     SIZE = "size"  # skip when the sizes match
-    MTIME = "mtime"  # skip when the destination is at least as new as the source
+    MTIME = "mtime"  # skip when the sizes match and the destination is not older (compare.py)
     HASH = "hash"  # skip when the MD5s match (computed only when sizes match)
     CUSTOM = "custom"  # ask skip_fn(source, destination)
 
@@ -49,7 +46,7 @@ def skip_reason(
             return verdict or None
         return "custom" if verdict else None
     if target_stat is None:
-        target_stat = target._stat_or_none()
+        target_stat = target.stat_or_none()
     if target_stat is None or not target_stat.is_file:
         return None
     if strategy is SkipStrategy.EXISTS:
@@ -57,13 +54,7 @@ def skip_reason(
     if strategy is SkipStrategy.SIZE:
         return "same size" if target_stat.size == source_stat.size else None
     if strategy is SkipStrategy.MTIME:
-        newer = (
-            target_stat.mtime is not None
-            and source_stat.mtime is not None
-            and target_stat.mtime >= source_stat.mtime - CLOCK_SLACK
-        )
-        return "destination not older" if newer else None
+        return current_reason(source_stat, target_stat, newer_is_current=True)
     if target_stat.size != source_stat.size:
         return None
-    same = (source_stat.md5 or source.md5hash()) == (target_stat.md5 or target.md5hash())
-    return "same md5" if same else None
+    return "same md5" if same_content(source, source_stat, target, target_stat) else None

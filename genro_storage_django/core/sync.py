@@ -8,7 +8,8 @@ after, and only when every copy succeeded.
 Comparisons (``compare=``):
 
 * ``size-mtime`` (default): copy when sizes differ or modification times differ by
-  more than a second. Object stores cannot set a file's time (it is the upload
+  a second or more (:data:`.compare.MTIME_TOLERANCE`, the rule ``copy_to(skip="mtime")``
+  shares). Object stores cannot set a file's time (it is the upload
   time), so there a destination at least as new as its source counts as current;
   a second sync therefore copies nothing.
 * ``checksum``: copy when sizes differ, or when the MD5s differ (computed only
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
+from .compare import current_reason, is_newer, same_content
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
 from .listing import OnSkip
@@ -39,9 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Compare", "SyncPlan", "SyncReport", "plan_sync", "sync"]
 
-#: Modification times closer than this count as equal (FAT, SMB and HTTP dates
-#: keep whole seconds; rclone's default window is the coarsest precision).
-MTIME_WINDOW = 1.0
 RETIME = "retime"
 _SKIP = "skip:"
 
@@ -270,7 +269,9 @@ def _listing(
 def _record(plan: SyncPlan, item: FileTransfer, verdict: str | tuple[str, str]) -> None:
     if isinstance(verdict, tuple):
         same, differs = verdict
-        verdict = same if _same_content(item) else differs
+        assert item.target_stat is not None
+        content_matches = same_content(item.source, item.source_stat, item.target, item.target_stat)
+        verdict = same if content_matches else differs
     if verdict == RETIME:
         plan.retimes.append(item)
         plan.skips.append((item.source.fullpath, "same content, mtime updated"))
@@ -294,7 +295,7 @@ def _verdict(
         return "new"
     if ignore_existing:
         return "skip:exists"
-    if update and _newer(target, source):
+    if update and is_newer(target, source):
         return "skip:destination newer"
     if target.size != source.size:
         return "size differs"
@@ -302,28 +303,12 @@ def _verdict(
         return "skip:same size"
     if mode is Compare.CHECKSUM:
         return ("skip:same checksum", "checksum differs")
-    if source.mtime is None or target.mtime is None:
-        return "skip:same size"
-    if abs(source.mtime - target.mtime) < MTIME_WINDOW:
-        return "skip:same size and mtime"
+    # A store that cannot keep times holds the upload time: newer is current there.
+    current = current_reason(source, target, newer_is_current=not keeps_times)
+    if current is not None:
+        return _SKIP + current
     if not keeps_times:
-        if target.mtime >= source.mtime:
-            return "skip:same size, uploaded after the source changed"
         return "mtime differs"
     # Times differ but the destination can keep times: as rclone does, compare the
     # content, and when it is the same only fix the time instead of copying.
     return (RETIME, "content differs")
-
-
-def _same_content(item: FileTransfer) -> bool:
-    assert item.target_stat is not None
-    source_md5 = item.source_stat.md5 or item.source.md5hash()
-    return source_md5 == (item.target_stat.md5 or item.target.md5hash())
-
-
-def _newer(target: StatResult, source: StatResult) -> bool:
-    return (
-        target.mtime is not None
-        and source.mtime is not None
-        and target.mtime - source.mtime >= MTIME_WINDOW
-    )
