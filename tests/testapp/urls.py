@@ -9,4 +9,6 @@ urlpatterns = [
     path("documents/<int:pk>/file", views.download, name="download"),
     path("files/", include("genro_storage_django.urls")),
     path("direct/", views.DirectUpload.as_view(), name="direct-upload"),
+    path("direct-open/", views.OpenDirectUpload.as_view(), name="direct-upload-open"),
+    path("direct-page/", views.direct_page),
 ]

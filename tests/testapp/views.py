@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 
 from genro_storage_django import node_for
 from genro_storage_django.core import StorageNode
@@ -50,3 +50,13 @@ class DirectUpload(DirectUploadView):
     def uploaded(self, request: HttpRequest, node: StorageNode) -> dict[str, Any]:
         self.received.append(node.path)
         return {"user": request.user.get_username()}
+
+
+class OpenDirectUpload(DirectUpload):
+    """The same for anyone: the browser test's page needs no login."""
+
+    login_required = False
+
+
+def direct_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "testapp/direct_upload.html")
