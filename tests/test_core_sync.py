@@ -7,12 +7,14 @@ import errno
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode, StoragePermissionError
-from genro_storage_django.core.backends import local_writer
+from genro_storage_django.core.backends import StatResult, local_writer
+from genro_storage_django.core.compare import MTIME_TOLERANCE, current_reason, is_newer
 from genro_storage_django.core.sync import Compare, plan_sync, sync
 from genro_storage_django.core.transfer import TransferReport, transfer_files
 
@@ -111,6 +113,20 @@ def test_copy_to_skip_mtime_and_sync_agree_on_a_current_destination(
     # A newer destination on a disk (which keeps times) counts as current for copy_to
     # ("not older"); sync compares the content instead, as rclone does.
     assert copied.copied == ([] if current or offset > 0 else ["src:a.txt"])
+
+
+def test_the_current_rule_on_stats() -> None:
+    source = StatResult("a.txt", "file", 10, 1_000.0)
+    assert current_reason(source, replace(source, mtime=None), newer_is_current=False) == (
+        "same size"
+    )
+    assert current_reason(source, replace(source, size=11), newer_is_current=True) is None
+    newer = replace(source, mtime=1_000.0 + MTIME_TOLERANCE)
+    assert current_reason(source, newer, newer_is_current=False) is None
+    assert current_reason(source, newer, newer_is_current=True) == (
+        "same size, uploaded after the source changed"
+    )
+    assert is_newer(newer, source) and not is_newer(source, newer)
 
 
 def test_update_and_ignore_existing(manager: StorageManager) -> None:
