@@ -293,6 +293,8 @@ def _base(kind: str) -> dict[str, Any]:
         ("gcs", "default_acl", "public-read", "one of"),
         ("azure", "default_acl", "private", "no per-object ACL"),
         ("s3", "location", 3, "must be a string"),
+        ("gcs", "location", "../up", "location must be a relative path"),
+        ("gcs", "prefix", "../up", "prefix must be a relative path"),
         ("s3", "signature_version", "v2", "'s3v4' or 's3'"),
         ("s3", "addressing_style", "host", "'auto', 'path' or 'virtual'"),
         ("s3", "use_ssl", "no", "true or false"),

@@ -103,8 +103,9 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
         try:
             normalize(mount_prefix(options).strip("/"))
         except StorageError:
+            key = "prefix" if options.get("prefix") else "location"
             raise invalid(
-                name, "prefix", "prefix must be a relative path without '..' or control characters"
+                name, key, f"{key} must be a relative path without '..' or control characters"
             ) from None
         if not isinstance(options.get("options", {}), Mapping):
             raise invalid(name, "options", "options must be a dict of filesystem arguments")
