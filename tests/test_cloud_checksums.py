@@ -9,17 +9,12 @@ proxy that refuses any request carrying those headers, as such servers do.
 
 from __future__ import annotations
 
-import http.client
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from genro_storage_django.core import StorageConfigError, StorageError, StorageManager
-from tests._server_process import HOST
+from tests._relay import Seen, running_relay
 from tests.cloud import cloud_config
 
 pytestmark = pytest.mark.cloud
@@ -27,67 +22,18 @@ pytestmark = pytest.mark.cloud
 _REFUSED = (
     b"<Error><Code>InvalidArgument</Code><Message>x-amz-checksum-* unsupported</Message></Error>"
 )
-_HOP_BY_HOP = {"connection", "transfer-encoding", "keep-alive"}
 
 
-def _strict_handler(upstream: str) -> type[BaseHTTPRequestHandler]:
-    target = urlsplit(upstream)
-
-    class Strict(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def relay(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            names = {name.lower() for name in self.headers}
-            if any(name.startswith(("x-amz-checksum-", "x-amz-sdk-checksum")) for name in names):
-                self.send_response(400)
-                self.send_header("Content-Type", "application/xml")
-                self.send_header("Content-Length", str(len(_REFUSED)))
-                self.end_headers()
-                self.wfile.write(_REFUSED)
-                return
-            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-            try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                answer = connection.getresponse()
-                data = answer.read()
-            finally:
-                connection.close()
-            self.send_response(answer.status)
-            for name, value in answer.getheaders():
-                # A HEAD's Content-Length is the object's size: kept as the server sent it.
-                if name.lower() not in _HOP_BY_HOP and (
-                    self.command == "HEAD" or name.lower() != "content-length"
-                ):
-                    self.send_header(name, value)
-            if self.command != "HEAD":
-                self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = relay
-
-    return Strict
+def refuse_checksums(seen: Seen) -> tuple[int, bytes] | None:
+    asked = any(name.startswith(("x-amz-checksum-", "x-amz-sdk-checksum")) for name in seen.headers)
+    return (400, _REFUSED) if asked else None
 
 
 @pytest.fixture
 def strict_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     upstream = request.getfixturevalue("s3_server").endpoint_url
-    server = ThreadingHTTPServer((HOST, 0), _strict_handler(upstream))
-    thread = threading.Thread(target=server.serve_forever, name="strict-s3", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{HOST}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with running_relay(upstream, refuse_checksums) as relay:
+        yield relay.endpoint_url
 
 
 def test_default_checksums_are_refused(

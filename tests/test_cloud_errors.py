@@ -38,6 +38,7 @@ from genro_storage_django.core.backends.cloud_errors import classify
 from genro_storage_django.core.backends.object_store import PART_SIZE
 from genro_storage_django.storage import MountStorage
 from genro_storage_django.views import RETRY_AFTER
+from tests._relay import Seen, running_relay
 from tests._server_process import HOST, environment, free_port
 from tests.cloud import cloud_config, cloud_params
 from tests.servers import S3Server, running_s3
@@ -120,6 +121,25 @@ def test_a_missing_file_in_a_real_bucket_stays_not_found(
         (root / "absent.txt").stat()
     with pytest.raises(FileNotFoundError, match=r"cannot list m:nope: no such"):
         (root / "nope").children()
+
+
+def test_a_bucket_it_may_not_ask_about_is_asked_once(request: pytest.FixtureRequest) -> None:
+    """A key allowed to read objects but not to ask about its bucket: missing files stay
+    missing files, and the bucket question is not repeated for each one."""
+    config = cloud_config("s3", request)
+    bucket_path = f"/{config['bucket']}"
+
+    def refuse_bucket_questions(seen: Seen) -> tuple[int, bytes] | None:
+        return (403, b"") if seen.method == "HEAD" and seen.path == bucket_path else None
+
+    with running_relay(config["endpoint_url"], refuse_bucket_questions) as relay:
+        root = StorageManager({"m": dict(config, endpoint_url=relay.endpoint_url)}).node("m:")
+        for name in ("a.txt", "b.txt", "c.txt"):
+            assert not (root / name).exists()
+            with pytest.raises(FileNotFoundError):
+                (root / name).read_bytes()
+        asked = [seen for seen in relay.seen if seen.path == bucket_path]
+    assert len(asked) == 1
 
 
 # -- a stopped server ------------------------------------------------------------------

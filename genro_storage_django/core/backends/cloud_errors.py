@@ -172,6 +172,7 @@ GUARDED_METHODS = (
     "copy_within",
     "move_within",
     "url",
+    "presigned_upload",
 )
 
 
@@ -303,6 +304,10 @@ class CloudErrors:
         except FileNotFoundError:
             return True
         except Exception:
-            return False  # cannot tell: report what the call itself met
+            # Cannot tell (no right to ask about the bucket?): the caller reports the
+            # error its own call met. Asking again on every missing key would only add a
+            # request to each, so the bucket counts as found from now on.
+            self._bucket_confirmed = True
+            return False
         self._bucket_confirmed = True
         return False
