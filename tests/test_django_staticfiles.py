@@ -34,9 +34,11 @@ def static_kind(request: pytest.FixtureRequest, tmp_path: Path, settings: Settin
 
 def test_collectstatic_copies_into_the_mount(static_kind: str) -> None:
     summary = collectstatic()
-    assert "2 static files copied" in summary
+    # The test app's two files and the package's own (the upload form's script).
+    assert "3 static files copied" in summary
     static = mount("static")
     assert static.listdir("testapp") == ([], ["app.js", "site.css"])
+    assert static.exists("genro_storage_django/direct_upload.js")
     assert static.open("testapp/site.css").read() == (SOURCE / "site.css").read_bytes()
 
 
@@ -44,7 +46,7 @@ def test_second_run_skips_unmodified_files(static_kind: str) -> None:
     collectstatic()
     summary = collectstatic()
     assert "0 static files copied" in summary
-    assert "2 unmodified" in summary
+    assert "3 unmodified" in summary
 
 
 def test_clear_removes_stale_files(static_kind: str) -> None:
