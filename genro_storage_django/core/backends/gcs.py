@@ -35,9 +35,7 @@ _PUT_HEADERS = {
     "content_encoding": "Content-Encoding",
     "content_language": "Content-Language",
 }
-
-
-#: The XML API's names of the JSON API's predefined ACLs.
+#: The predefined ACLs (the JSON API's names) and their XML-API names.
 _XML_ACLS = {
     "authenticatedRead": "authenticated-read",
     "bucketOwnerFullControl": "bucket-owner-full-control",
@@ -54,16 +52,7 @@ class GCSBackend(ObjectStoreBackend):
     optional_keys = OBJECT_STORE_KEYS | {"token", "project", "endpoint_url"}
     string_keys = ("project", "endpoint_url")
     object_parameter_names = _FIXED_FIELDS | {"content_type", "metadata"}
-    acl_names = frozenset(
-        {
-            "authenticatedRead",
-            "bucketOwnerFullControl",
-            "bucketOwnerRead",
-            "private",
-            "projectPrivate",
-            "publicRead",
-        }
-    )
+    acl_names = frozenset(_XML_ACLS)
     extra = "gcs"
     requires = ("gcsfs",)
     credentials_hint = (
