@@ -7,34 +7,14 @@
 // pages, PNG) go to opts.screenshots, named <width>-<page>.png.
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
 const path = require("path");
 
-const { chromium } = require(process.env.PLAYWRIGHT_CORE_DIR);
+const { launch, run } = require("./chromium.cjs");
 
-// The flags the machines need: no sandbox (root), and no background connections to the
-// outside world (the network is closed; without these Chromium keeps retrying).
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-async function main() {
-  const opts = JSON.parse(process.argv[2]);
+async function main(opts) {
   const seen = {};
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "gsd-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    args: FLAGS,
+  const { context, close } = await launch({
     acceptDownloads: true,
-    timeout: 20000,
     viewport: { width: 1280, height: 800 },
   });
   context.setDefaultTimeout(10000);
@@ -177,13 +157,9 @@ async function main() {
     seen.rowsAfterDelete = await page.locator("tr[data-document]").count();
     await shot("after-delete");
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
-  process.stdout.write(JSON.stringify(seen) + "\n");
+  return seen;
 }
 
-main().catch((error) => {
-  process.stderr.write(String((error && error.stack) || error) + "\n");
-  process.exit(1);
-});
+run(main);

@@ -42,6 +42,7 @@ from tests._relay import Seen, running_relay
 from tests._server_process import HOST, environment, free_port
 from tests.cloud import cloud_config, cloud_params
 from tests.servers import S3Server, running_s3
+from tests.upload_signatures import rsa_key_pem
 
 pytestmark = pytest.mark.cloud
 
@@ -283,15 +284,7 @@ def refusing_token_server() -> Iterator[str]:
 def test_a_refused_service_account_on_gcs(
     request: pytest.FixtureRequest, refusing_token_server: str
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    pem, _public_key = rsa_key_pem()
     account = {
         "type": "service_account",
         "project_id": "test",
