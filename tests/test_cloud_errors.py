@@ -143,6 +143,27 @@ def test_a_bucket_it_may_not_ask_about_is_asked_once(request: pytest.FixtureRequ
     assert len(asked) == 1
 
 
+def test_a_store_gone_mid_read(request: pytest.FixtureRequest) -> None:
+    config = cloud_config("s3", request, retries=0)
+    data = bytes(range(256)) * (12 * 2**12)  # 12 MiB: reads fetch 4 MiB blocks as they go
+    StorageManager({"m": config}).node("m:big.bin").write_bytes(data)
+    down = threading.Event()
+    unavailable = b"<Error><Code>ServiceUnavailable</Code><Message>down</Message></Error>"
+
+    def when_down(seen: Seen) -> tuple[int, bytes] | None:
+        return (503, unavailable) if down.is_set() else None
+
+    with running_relay(config["endpoint_url"], when_down) as relay:
+        node = StorageManager({"m": dict(config, endpoint_url=relay.endpoint_url)}).node(
+            "m:big.bin"
+        )
+        with node.open("rb") as stream:
+            assert stream.read(2**20) == data[: 2**20]
+            down.set()
+            with pytest.raises(StorageUnavailableError, match="ServiceUnavailable"):
+                stream.read(8 * 2**20)
+
+
 # -- a stopped server ------------------------------------------------------------------
 
 

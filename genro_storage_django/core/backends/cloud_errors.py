@@ -16,7 +16,7 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn, Protocol
 
 from ..errors import (
     StorageBucketNotFoundError,
@@ -26,7 +26,7 @@ from ..errors import (
 )
 from .timeouts import Limits
 
-__all__ = ["GUARDED_METHODS", "CloudErrors", "Failure", "classify", "guard_methods"]
+__all__ = ["GUARDED_METHODS", "CloudErrors", "Failure", "classify", "guard_methods", "reraise"]
 
 Failure = Literal["credentials", "unavailable", "bucket"]
 
@@ -180,6 +180,14 @@ class Translating(Protocol):
     def cloud_error(self, exc: Exception) -> BaseException: ...
 
 
+def reraise(exc: Exception, translate: Callable[[Exception], BaseException]) -> NoReturn:
+    """Raise what ``translate`` makes of ``exc`` (chained to it), or ``exc`` itself."""
+    mapped = translate(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from exc
+
+
 def guard_methods(cls: type) -> None:
     """Wrap ``cls``'s :data:`GUARDED_METHODS` (own or inherited, unless already wrapped)
     so that what they raise goes through ``self.cloud_error`` first."""
@@ -197,10 +205,7 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 yield from method(self, *args, **kwargs)
             except Exception as exc:
-                mapped = self.cloud_error(exc)
-                if mapped is exc:
-                    raise
-                raise mapped from exc
+                reraise(exc, self.cloud_error)
 
         generate._guarded = True  # type: ignore[attr-defined]
         return generate
@@ -210,10 +215,7 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            mapped = self.cloud_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            reraise(exc, self.cloud_error)
 
     call._guarded = True  # type: ignore[attr-defined]
     return call
@@ -285,6 +287,22 @@ class CloudErrors:
             f"mount {self.mount_name!r}: the {self.type_name} {key} {self.bucket!r} does not "
             f"exist at {self.address}; fix: create it, or correct the mount's {key!r}"
         )
+
+    def guard_reads(self, stream: Any) -> None:
+        """Give a read stream's fetches (fsspec's block cache calls the store as reads go)
+        the same translation: a store gone mid-read is a StorageUnavailableError too."""
+        cache: Any = getattr(stream, "cache", None)
+        fetch = getattr(cache, "fetcher", None)
+        if fetch is None:
+            return
+
+        def fetcher(start: int | None, end: int | None) -> Any:
+            try:
+                return fetch(start, end)
+            except Exception as exc:
+                reraise(exc, self.cloud_error)
+
+        cache.fetcher = fetcher
 
     def confirm_bucket(self) -> None:
         """Raise StorageBucketNotFoundError if an empty or not-found answer meant that."""

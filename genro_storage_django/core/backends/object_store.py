@@ -202,6 +202,7 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
         if not isinstance(details, Mapping) and self.fs.isdir(location):
             stream.close()
             raise IsADirectoryError(errno.EISDIR, "is a directory", location)
+        self.guard_reads(stream)
         return stream  # type: ignore[no-any-return]
 
     def content_type(self, location: str) -> str:

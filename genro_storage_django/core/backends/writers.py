@@ -19,6 +19,7 @@ from typing import Any
 
 from ..paths import temp_name
 from .base import AtomicWriter
+from .cloud_errors import reraise
 from .local_temps import hold
 
 __all__ = ["BufferedPutWriter", "StreamingUploadWriter", "TempRenameWriter"]
@@ -61,10 +62,7 @@ class StreamingUploadWriter(AtomicWriter):
         try:
             self._file.write(data)
         except Exception as exc:
-            mapped = self._translate(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            reraise(exc, self._translate)
         return len(memoryview(data))
 
     def _commit(self) -> None:
@@ -73,10 +71,7 @@ class StreamingUploadWriter(AtomicWriter):
             if self._on_commit is not None:
                 self._on_commit()
         except Exception as exc:
-            mapped = self._translate(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+            reraise(exc, self._translate)
 
     def _abort(self) -> None:
         try:
