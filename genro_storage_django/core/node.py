@@ -8,19 +8,14 @@ backend location is computed (and its safety checked) on first use and kept.
 from __future__ import annotations
 
 import errno
-import hashlib
-import io
 import mimetypes
 import os
 import posixpath
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import errors
-from .backends.base import AtomicWriter, Backend, StatResult
-from .backends.local_tree import make_dirs
+from .backends.base import Backend, StatResult
 from .errors import raise_as_storage_error
 from .globbing import compile_glob
 from .listing import (
@@ -32,10 +27,10 @@ from .listing import (
     walk_backend,
     walk_tree,
 )
-from .modes import CHUNK_SIZE, TextWriter, parse_mode
+from .node_content import NodeContent
+from .node_links import NodeLinks, UrlSigner
 from .paths import join
 from .transfer import TransferReport, copy, move
-from .uploads import PresignedUpload, check_upload
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
@@ -45,20 +40,14 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class UrlSigner(Protocol):
-    """``StorageManager.url_signer``: makes the URLs of :meth:`StorageNode.signed_url`."""
+class StorageNode(NodeContent, NodeLinks):
+    """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
+    transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`.
 
-    def __call__(
-        self,
-        node: StorageNode,
-        *,
-        expires_in: int | None,
-        download: bool,
-        filename: str | None,
-    ) -> str | None: ...
+    ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
+    are the interface the transfer engine and the mixins use (docs/architecture.md).
+    """
 
-
-class StorageNode:
     __slots__ = ("_location", "_manager", "_mount", "_path")
 
     def __init__(self, manager: StorageManager, mount: Mount, path: str) -> None:
@@ -176,9 +165,9 @@ class StorageNode:
         except FileNotFoundError as exc:
             if not self._path:
                 return _ROOT_STAT
-            self._fail(exc, "stat")
+            self.raise_for(exc, "stat")
         except Exception as exc:
-            self._fail(exc, "stat")
+            self.raise_for(exc, "stat")
 
     def exists(self) -> bool:
         # A mount root always exists, even before anything created its directory.
@@ -208,104 +197,7 @@ class StorageNode:
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
                 return None  # no name that long can exist
-            self._fail(exc, "stat")
-
-    # transfer.py and sync.py still call the private name; it goes when they move over
-    # to stat_or_none (issue 13).
-    _stat_or_none = stat_or_none
-
-    # -- content -----------------------------------------------------------------
-    def open(
-        self,
-        mode: str = "rb",
-        *,
-        encoding: str | None = None,
-        errors: str | None = None,
-        newline: str | None = None,
-    ) -> IO[Any]:
-        """Open for streaming: ``r``/``rb`` read; ``w``, ``x``, ``a`` (+``b``) write atomically.
-
-        A write is published when the file is closed; leaving a ``with`` block
-        through an exception discards it and leaves the previous content in place.
-        """
-        kind, binary = parse_mode(mode)
-        if kind == "r":
-            try:
-                reader = self._mount.backend.open_read(self._loc())
-            except Exception as exc:
-                self._fail(exc, "open")
-            if binary:
-                return reader
-            return io.TextIOWrapper(
-                reader, encoding=encoding or "utf-8", errors=errors, newline=newline
-            )
-        writer = self._open_writer(exclusive=kind == "x", append=kind == "a")
-        if binary:
-            return writer  # type: ignore[return-value]
-        return TextWriter(
-            writer,  # type: ignore[arg-type]
-            encoding=encoding or "utf-8",
-            errors=errors,
-            newline=newline,
-        )
-
-    def _open_writer(self, *, exclusive: bool = False, append: bool = False) -> AtomicWriter:
-        self._require("write")
-        backend = self._mount.backend
-        try:
-            writer = backend.open_writer(self._loc(), exclusive=exclusive)
-        except Exception as exc:
-            self._fail(exc, "write")
-        writer.error_context = f"cannot write {self.fullpath}"
-        if append and backend.exists(self._loc()):
-            try:
-                with backend.open_read(self._loc()) as previous:
-                    while chunk := previous.read(CHUNK_SIZE):
-                        writer.write(chunk)
-            except BaseException:
-                writer.abort()
-                raise
-        return writer
-
-    def read_bytes(self) -> bytes:
-        try:
-            return self._mount.backend.read_bytes(self._loc())
-        except Exception as exc:
-            self._fail(exc, "read")
-
-    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self.read_bytes().decode(encoding, errors)
-
-    def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
-        self._require("write")
-        try:
-            self._mount.backend.write_bytes(self._loc(), bytes(data))
-        except Exception as exc:
-            self._fail(exc, "write")
-        self._mount.backend.invalidate(self._loc())
-        return len(data)
-
-    def write_text(self, text: str, encoding: str = "utf-8", errors: str = "strict") -> int:
-        self.write_bytes(text.encode(encoding, errors))
-        return len(text)
-
-    def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
-        """genro-storage spelling: text by default, bytes with ``mode="rb"``."""
-        return self.read_bytes() if "b" in mode else self.read_text(encoding)
-
-    def write(self, data: str | bytes, encoding: str = "utf-8") -> int:
-        """genro-storage spelling: writes text or bytes, whichever it is given."""
-        if isinstance(data, str):
-            return self.write_text(data, encoding)
-        return self.write_bytes(data)
-
-    def touch(self) -> None:
-        self._require("write")
-        try:
-            self._mount.backend.touch(self._loc())
-        except Exception as exc:
-            self._fail(exc, "touch")
-        self._mount.backend.invalidate(self._loc())
+            self.raise_for(exc, "stat")
 
     # -- directories -------------------------------------------------------------
     def scandir(self, on_skip: OnSkip | None = None) -> Iterator[tuple[StorageNode, StatResult]]:
@@ -318,10 +210,10 @@ class StorageNode:
             entries = self._mount.backend.listdir(self._loc())
         except FileNotFoundError as exc:
             if self._path:
-                self._fail(exc, "list")
+                self.raise_for(exc, "list")
             entries = []
         except Exception as exc:
-            self._fail(exc, "list")
+            self.raise_for(exc, "list")
         base = f"{self._path}/" if self._path else ""
         for entry in sorted(entries, key=lambda e: e.name):
             if is_safe_name(entry.name):
@@ -335,8 +227,9 @@ class StorageNode:
         node._location = self._mount.backend.listed_location(path)
         return node
 
-    def _listed_below(self, relative: str) -> StorageNode:
-        """:meth:`_listed` for a path relative to this directory."""
+    def listed_below(self, relative: str) -> StorageNode:
+        """The node of a path relative to this directory that a walk of it returned
+        (from :meth:`walk_entries`): its location needs no new check."""
         return self._listed(f"{self._path}/{relative}" if self._path else relative)
 
     def iterdir(self) -> Iterator[StorageNode]:
@@ -361,10 +254,10 @@ class StorageNode:
 
         Entries left out (refused names, symlink loops) go to ``on_skip(path, reason)``.
         """
-        for relative, entry in self._walk_entries(on_skip):
-            yield self._listed_below(relative), entry
+        for relative, entry in self.walk_entries(on_skip):
+            yield self.listed_below(relative), entry
 
-    def _walk_entries(self, on_skip: OnSkip | None = None) -> list[tuple[str, StatResult]]:
+    def walk_entries(self, on_skip: OnSkip | None = None) -> list[tuple[str, StatResult]]:
         """:meth:`walk_files` as paths relative to this directory, building no nodes.
 
         A sync of ten thousand files compares stats and builds nodes only for the
@@ -379,7 +272,7 @@ class StorageNode:
                 )
             )
         except Exception as exc:
-            self._fail(exc, "list")
+            self.raise_for(exc, "list")
         if not self._path:
             return found
         prefix = len(self._path) + 1
@@ -390,7 +283,7 @@ class StorageNode:
         join("", pattern)  # a pattern obeys the path rules too: no '..', no absolute
         matches = compile_glob(pattern)
         found: set[str] = set()
-        for relative, _entry in self._walk_entries():
+        for relative, _entry in self.walk_entries():
             parts = relative.split("/")
             for depth in range(1, len(parts) + 1):
                 candidate = "/".join(parts[:depth])
@@ -399,20 +292,20 @@ class StorageNode:
         return [self.child(path) for path in sorted(found)]
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
-        self._require("write")
+        self.require("write")
         # The mount root counts as existing, so its direct children need no `parents`.
         parents = parents or "/" not in self._path
         try:
             self._mount.backend.mkdir(self._loc(), parents=parents, exist_ok=exist_ok)
         except Exception as exc:
-            self._fail(exc, "mkdir")
+            self.raise_for(exc, "mkdir")
 
     def delete(self, recursive: bool = False) -> bool:
         """Delete the file or directory; True if something was deleted.
 
         A missing path is not an error. A non-empty directory needs ``recursive=True``.
         """
-        self._require("delete")
+        self.require("delete")
         backend = self._mount.backend
         found = self.stat_or_none()
         if found is None:
@@ -425,7 +318,7 @@ class StorageNode:
         except FileNotFoundError:
             return False
         except Exception as exc:
-            self._fail(exc, "delete")
+            self.raise_for(exc, "delete")
         backend.invalidate(self._loc())
         return True
 
@@ -438,124 +331,10 @@ class StorageNode:
         """Move: copy, verify, then delete the source (see :func:`transfer.move`)."""
         return move(self, self._manager.resolve(dest), **options)
 
-    def md5hash(self) -> str:
-        """The MD5 hex digest: the backend's when it is a true MD5, else streamed."""
-        found = self.stat()
-        if found.is_dir:
-            self._fail(IsADirectoryError(errno.EISDIR, "is a directory"), "md5")
-        if found.md5:
-            return found.md5
-        digest = hashlib.md5(usedforsecurity=False)
-        with self.open("rb") as stream:
-            while chunk := stream.read(CHUNK_SIZE):
-                digest.update(chunk)
-        return digest.hexdigest()
-
-    @contextmanager
-    def local_path(self, mode: str = "r") -> Iterator[str]:
-        """A real local file path for external tools, for the duration of the block.
-
-        On local mounts it is the file itself. Elsewhere it is a temporary copy:
-        downloaded first for ``r``/``rw``, uploaded when the block ends without
-        an exception for ``w``/``rw``.
-        """
-        if mode not in ("r", "w", "rw"):
-            raise ValueError(f"local_path mode must be 'r', 'w' or 'rw', not {mode!r}")
-        writing = "w" in mode
-        if writing:
-            self._require("write")
-        direct = self._mount.backend.local_file(self._loc())
-        if direct is not None:
-            if writing:
-                make_dirs(os.path.dirname(direct), exist_ok=True)
-            yield direct
-            return
-        with tempfile.TemporaryDirectory(prefix="genro-storage-") as scratch:
-            local = os.path.join(scratch, self.basename or "content")
-            if "r" in mode and (mode == "r" or self.exists()):
-                with self.open("rb") as source, open(local, "wb") as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
-            yield local
-            if writing and os.path.exists(local):
-                with open(local, "rb") as source, self.open("wb") as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
-
-    def url(self, expires_in: int | None = None) -> str | None:
-        """A URL for the file: ``base_url`` + path, presigned on cloud mounts, else None."""
-        return self._mount.backend.url(self._loc(), self._path, expires_in)
-
-    def presigned_upload(
-        self,
-        *,
-        expires_in: int | None = None,
-        max_size: int | None = None,
-        content_type: str | None = None,
-    ) -> PresignedUpload:
-        """A request a browser can send to store this file directly (docs/core.md)."""
-        self._require("write")
-        upload = self._mount.backend.presigned_upload(
-            self._loc(),
-            expires_in=Backend.expiry(expires_in),
-            max_size=max_size,
-            content_type=content_type,
-        )
-        if upload is None:
-            raise errors.StorageError(
-                f"cannot presign an upload to {self.fullpath}: {self._mount.backend.type_name} "
-                "mounts take uploads through the server only"
-            )
-        return upload
-
-    def verify_upload(
-        self,
-        *,
-        expected_size: int | None = None,
-        max_size: int | None = None,
-        content_type: str | None = None,
-    ) -> StatResult:
-        """The stat of a direct upload, once checked: :class:`UploadVerificationError`
-        when its size or type is not the announced one."""
-        found = self.stat()
-        check_upload(
-            self.fullpath,
-            found,
-            expected_size=expected_size,
-            max_size=max_size,
-            content_type=content_type,
-        )
-        return found
-
-    def signed_url(
-        self,
-        expires_in: int | None = None,
-        *,
-        download: bool = False,
-        filename: str | None = None,
-    ) -> str:
-        """A URL that lets whoever holds it fetch the file until it expires.
-
-        The core signs nothing itself: it asks the manager's ``url_signer``. The
-        Django app installs one on the manager of ``STORAGE_MOUNTS`` (a signed URL of
-        its file view, see docs/serving.md). Raises :class:`StorageError` when there
-        is no signer or the signer cannot make a URL (a mount that is not served).
-        """
-        signer = self._manager.url_signer
-        if signer is None:
-            raise errors.StorageError(
-                f"cannot sign a URL for {self.fullpath}: this manager has no url_signer "
-                "(the Django app installs one on the manager of settings.STORAGE_MOUNTS)"
-            )
-        url = signer(self, expires_in=expires_in, download=download, filename=filename)
-        if url is None:
-            raise errors.StorageError(
-                f"cannot sign a URL for {self.fullpath}: mount {self.mount_name!r} is not served"
-            )
-        return url
-
     # -- errors ------------------------------------------------------------------
-    def _require(self, action: str) -> None:
+    def require(self, action: str) -> None:
+        """Raise :class:`StoragePermissionError` unless the mount allows ``action``
+        (``"write"`` or ``"delete"``)."""
         permissions = self._mount.permissions
         allowed = permissions.can_delete if action == "delete" else permissions.can_write
         if not allowed:
@@ -564,7 +343,7 @@ class StorageNode:
                 f"is {permissions.value}"
             )
 
-    def _fail(self, exc: BaseException, action: str) -> NoReturn:
+    def raise_for(self, exc: BaseException, action: str) -> NoReturn:
         """Re-raise a backend exception as a storage error naming ``mount:path``."""
         # "archive: (mount root): ..." rather than "archive:: ...".
         where = f"{self.fullpath} (mount root)" if not self._path else self.fullpath

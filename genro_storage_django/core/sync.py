@@ -113,7 +113,7 @@ def plan_sync(
     refuse_overlap(source, destination, tree=source_stat.is_dir)
     if not source_stat.is_dir:
         # A single file: the destination is the target file itself.
-        target_stat = destination._stat_or_none()
+        target_stat = destination.stat_or_none()
         if target_stat is not None and target_stat.is_dir:
             raise TransferError(f"{destination.fullpath} is a directory, {source.fullpath} a file")
         plan.source_files = 1
@@ -139,12 +139,12 @@ def plan_sync(
             plan.skips.append((label + relative, verdict.removeprefix(_SKIP)))
             continue
         item = FileTransfer(
-            source._listed_below(relative), stat, destination.child(relative), existing
+            source.listed_below(relative), stat, destination.child(relative), existing
         )
         _record(plan, item, verdict)
     if delete:
         plan.deletions = [
-            destination._listed_below(relative) for relative in sorted(targets.keys() - sources)
+            destination.listed_below(relative) for relative in sorted(targets.keys() - sources)
         ]
     return plan
 
@@ -178,9 +178,9 @@ def sync(
     if max_delete is not None and max_delete < 0:
         raise ValueError(f"max_delete must be 0 or more (got {max_delete})")
     started = time.monotonic()
-    destination._require("write")
+    destination.require("write")
     if delete:
-        destination._require("delete")
+        destination.require("delete")
     plan = plan_sync(
         source,
         destination,
@@ -209,7 +209,7 @@ def sync(
         report.bytes = transferred.bytes
         for item in plan.retimes:
             if item.source_stat.mtime is not None:
-                item.target.backend.set_mtime(item.target._loc(), item.source_stat.mtime)
+                item.target.backend.set_mtime(item.target.location, item.source_stat.mtime)
         if plan.deletions:
             _prune(plan, report, max_delete, allow_empty_source, confirm_delete)
     report.seconds = time.monotonic() - started
@@ -257,10 +257,10 @@ def _listing(
     root: StorageNode, accept: Callable[[str], bool] | None, on_skip: OnSkip
 ) -> dict[str, StatResult]:
     """Files below ``root`` by relative path; a missing directory lists as empty."""
-    found = root._stat_or_none()
+    found = root.stat_or_none()
     if found is None or not found.is_dir:
         return {}
-    entries = root._walk_entries(on_skip)
+    entries = root.walk_entries(on_skip)
     if accept is None:
         return dict(entries)
     return {relative: stat for relative, stat in entries if accept(relative)}

@@ -91,7 +91,7 @@ def move(
     workers: int = 1,
 ) -> TransferReport:
     """Move a file or tree: copy, verify each file, then delete each verified source."""
-    source._require("delete")
+    source.require("delete")
     plan = _make_plan(
         SkipStrategy.NEVER,
         None,
@@ -150,7 +150,7 @@ def _make_plan(
 def _run(
     source: StorageNode, destination: StorageNode, plan: CopyPlan, *, delete_source: bool
 ) -> TransferReport:
-    destination._require("write")
+    destination.require("write")
     started = time.monotonic()
     report = TransferReport(source, destination)
     source_stat = source.stat()
@@ -159,7 +159,7 @@ def _run(
         _copy_tree(source, destination, plan, report, delete_source)
     else:
         plan.callback.on_start(1, source_stat.size)
-        destination_stat = destination._stat_or_none()
+        destination_stat = destination.stat_or_none()
         if destination_stat is not None and destination_stat.is_dir:
             raise TransferError(
                 f"cannot copy {source.fullpath} to {destination.fullpath}: it is a directory"
@@ -180,13 +180,11 @@ def _copy_tree(
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
     work: list[FileTransfer] = []
     # Entries the walk leaves out (refused names, loops) are reported as skipped.
-    listed = source._walk_entries(
-        on_skip=lambda path, reason: report.skipped.append((path, reason))
-    )
+    listed = source.walk_entries(on_skip=lambda path, reason: report.skipped.append((path, reason)))
     for relative, entry in listed:
         if plan.accept and not plan.accept(relative):
             continue
-        node = source._listed_below(relative)
+        node = source.listed_below(relative)
         if plan.node_filter and not plan.node_filter(node):
             continue
         work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
@@ -253,7 +251,7 @@ def transfer_files(
 
 def _index(destination: StorageNode) -> dict[str, StatResult]:
     """Existing destination files by relative path: one listing instead of a call per file."""
-    found = destination._stat_or_none()
+    found = destination.stat_or_none()
     if found is None or not found.is_dir:
         return {}
-    return dict(destination._walk_entries())
+    return dict(destination.walk_entries())

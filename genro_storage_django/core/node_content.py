@@ -1,0 +1,180 @@
+"""What a :class:`~genro_storage_django.core.StorageNode` reads and writes: streams, whole
+contents, checksums and local copies for external tools.
+
+A mixin of ``StorageNode``, kept apart so that the node's naming, listing and transfer
+methods and its content methods each stay readable; it uses the node's public interface only.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+from .backends.base import AtomicWriter, Backend, StatResult
+from .backends.local_tree import make_dirs
+from .modes import CHUNK_SIZE, TextWriter, parse_mode
+
+__all__ = ["NodeContent"]
+
+
+class NodeContent:
+    """Reading and writing the content at a node's path."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:  # provided by StorageNode
+
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def location(self) -> str: ...
+        @property
+        def basename(self) -> str: ...
+        @property
+        def fullpath(self) -> str: ...
+        def stat(self) -> StatResult: ...
+        def exists(self) -> bool: ...
+        def require(self, action: str) -> None: ...
+        def raise_for(self, exc: BaseException, action: str) -> NoReturn: ...
+
+    def open(
+        self,
+        mode: str = "rb",
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> IO[Any]:
+        """Open for streaming: ``r``/``rb`` read; ``w``, ``x``, ``a`` (+``b``) write atomically.
+
+        A write is published when the file is closed; leaving a ``with`` block
+        through an exception discards it and leaves the previous content in place.
+        """
+        kind, binary = parse_mode(mode)
+        if kind == "r":
+            try:
+                reader = self.backend.open_read(self.location)
+            except Exception as exc:
+                self.raise_for(exc, "open")
+            if binary:
+                return reader
+            return io.TextIOWrapper(
+                reader, encoding=encoding or "utf-8", errors=errors, newline=newline
+            )
+        writer = self._open_writer(exclusive=kind == "x", append=kind == "a")
+        if binary:
+            return writer  # type: ignore[return-value]
+        return TextWriter(
+            writer,  # type: ignore[arg-type]
+            encoding=encoding or "utf-8",
+            errors=errors,
+            newline=newline,
+        )
+
+    def _open_writer(self, *, exclusive: bool = False, append: bool = False) -> AtomicWriter:
+        self.require("write")
+        backend = self.backend
+        try:
+            writer = backend.open_writer(self.location, exclusive=exclusive)
+        except Exception as exc:
+            self.raise_for(exc, "write")
+        writer.error_context = f"cannot write {self.fullpath}"
+        if append and backend.exists(self.location):
+            try:
+                with backend.open_read(self.location) as previous:
+                    while chunk := previous.read(CHUNK_SIZE):
+                        writer.write(chunk)
+            except BaseException:
+                writer.abort()
+                raise
+        return writer
+
+    def read_bytes(self) -> bytes:
+        try:
+            return self.backend.read_bytes(self.location)
+        except Exception as exc:
+            self.raise_for(exc, "read")
+
+    def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self.read_bytes().decode(encoding, errors)
+
+    def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
+        self.require("write")
+        try:
+            self.backend.write_bytes(self.location, bytes(data))
+        except Exception as exc:
+            self.raise_for(exc, "write")
+        self.backend.invalidate(self.location)
+        return len(data)
+
+    def write_text(self, text: str, encoding: str = "utf-8", errors: str = "strict") -> int:
+        self.write_bytes(text.encode(encoding, errors))
+        return len(text)
+
+    def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
+        """genro-storage spelling: text by default, bytes with ``mode="rb"``."""
+        return self.read_bytes() if "b" in mode else self.read_text(encoding)
+
+    def write(self, data: str | bytes, encoding: str = "utf-8") -> int:
+        """genro-storage spelling: writes text or bytes, whichever it is given."""
+        if isinstance(data, str):
+            return self.write_text(data, encoding)
+        return self.write_bytes(data)
+
+    def touch(self) -> None:
+        self.require("write")
+        try:
+            self.backend.touch(self.location)
+        except Exception as exc:
+            self.raise_for(exc, "touch")
+        self.backend.invalidate(self.location)
+
+    def md5hash(self) -> str:
+        """The MD5 hex digest: the backend's when it is a true MD5, else streamed."""
+        found = self.stat()
+        if found.is_dir:
+            self.raise_for(IsADirectoryError(errno.EISDIR, "is a directory"), "md5")
+        if found.md5:
+            return found.md5
+        digest = hashlib.md5(usedforsecurity=False)
+        with self.open("rb") as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @contextmanager
+    def local_path(self, mode: str = "r") -> Iterator[str]:
+        """A real local file path for external tools, for the duration of the block.
+
+        On local mounts it is the file itself. Elsewhere it is a temporary copy:
+        downloaded first for ``r``/``rw``, uploaded when the block ends without
+        an exception for ``w``/``rw``.
+        """
+        if mode not in ("r", "w", "rw"):
+            raise ValueError(f"local_path mode must be 'r', 'w' or 'rw', not {mode!r}")
+        writing = "w" in mode
+        if writing:
+            self.require("write")
+        direct = self.backend.local_file(self.location)
+        if direct is not None:
+            if writing:
+                make_dirs(os.path.dirname(direct), exist_ok=True)
+            yield direct
+            return
+        with tempfile.TemporaryDirectory(prefix="genro-storage-") as scratch:
+            local = os.path.join(scratch, self.basename or "content")
+            if "r" in mode and (mode == "r" or self.exists()):
+                with self.open("rb") as source, open(local, "wb") as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
+            yield local
+            if writing and os.path.exists(local):
+                with open(local, "rb") as source, self.open("wb") as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
