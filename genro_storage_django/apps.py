@@ -15,7 +15,7 @@ class GenroStorageConfig(AppConfig):
         # Nothing is built here: the manager is built on first use (conf.get_manager).
         from . import conf  # noqa: F401  (connects the setting_changed receiver)
         from .checks import check_mount_references, check_storage_mounts
-        from .links import node_url
+        from .serving.links import node_url
         from .storage import set_url_builder
 
         # storage.url() and the template tags share one URL policy (links.node_url).

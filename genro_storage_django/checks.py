@@ -22,6 +22,7 @@ from . import conf
 from .cloud_settings import apply_settings, read_settings
 from .core import ConfigProblem, StorageConfigError, StorageManager
 from .core.config import load_mount_configs
+from .serving.policy import ServePolicy
 
 __all__ = [
     "CHECK_IDS",
@@ -84,7 +85,7 @@ def _auth_middleware(configs: Iterable[Mapping[str, Any]]) -> list[CheckMessage]
     needing = [
         str(config.get("name"))
         for config in configs
-        if config.get("serve") == "authenticated" or config.get("serve_permission")
+        if ServePolicy.of(config) is ServePolicy.AUTHENTICATED or config.get("serve_permission")
     ]
     middleware = getattr(settings, "MIDDLEWARE", None) or []
     if not needing or "django.contrib.auth.middleware.AuthenticationMiddleware" in middleware:
@@ -177,8 +178,8 @@ def _django_options(config: Mapping[str, Any]) -> list[CheckMessage]:
 
     if "file_overwrite" in config and not isinstance(config["file_overwrite"], bool):
         bad("file_overwrite", "must be True or False", DJANGO_OPTION_ID)
-    if "serve" in config and config["serve"] not in conf.SERVE_MODES:
-        bad("serve", "must be one of " + ", ".join(repr(m) for m in conf.SERVE_MODES))
+    if "serve" in config and ServePolicy.of(config) is None:
+        bad("serve", "must be one of " + ", ".join(repr(p.value) for p in ServePolicy))
     permission = config.get("serve_permission")
     if permission is not None and not (isinstance(permission, str) and _DOTTED.match(permission)):
         bad(

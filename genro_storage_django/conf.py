@@ -34,7 +34,6 @@ from .core import Mount, StorageConfigError, StorageManager, StorageNode
 __all__ = [
     "DJANGO_MOUNT_KEYS",
     "OFFLOAD_MODES",
-    "SERVE_MODES",
     "SERVING_KEYS",
     "SETTING_NAME",
     "file_overwrite",
@@ -57,8 +56,6 @@ SERVING_KEYS: tuple[str, ...] = (
 #: Every key the Django layer adds to a mount's configuration.
 DJANGO_MOUNT_KEYS: tuple[str, ...] = ("file_overwrite", *SERVING_KEYS)
 
-#: Accepted values of the ``serve`` key.
-SERVE_MODES: tuple[str, ...] = ("public", "authenticated", "signed", "none")
 #: Accepted values of the ``offload`` key (``False`` or absent: no offload).
 OFFLOAD_MODES: tuple[str, ...] = ("redirect", "x-accel-redirect", "x-sendfile")
 
@@ -140,7 +137,7 @@ def _sign_url(
     filename: str | None,
 ) -> str | None:
     """``node.signed_url()`` on the manager of the setting: a signed URL of the file view."""
-    from .links import signed_file_url
+    from .serving.links import signed_file_url
 
     return signed_file_url(node, expires_in=expires_in, download=download, filename=filename)
 

@@ -1,7 +1,7 @@
 """``path("files/", include("genro_storage_django.urls"))`` serves ``files/<mount>/<path>``.
 
 The URL name is ``genro_storage:file`` (kwargs ``mount`` and ``path``); build
-links with :func:`genro_storage_django.links.file_url`, ``storage.url()`` or the
+links with :func:`genro_storage_django.serving.links.file_url`, ``storage.url()`` or the
 ``{% storage_url %}`` tag rather than reversing it by hand, so signed mounts get
 their signature.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from .serving import views
 
 app_name = "genro_storage"
 

@@ -36,8 +36,8 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends.cloud_errors import classify
 from genro_storage_django.core.backends.object_store import PART_SIZE
+from genro_storage_django.serving.views import RETRY_AFTER
 from genro_storage_django.storage import MountStorage
-from genro_storage_django.views import RETRY_AFTER
 from tests._relay import Seen, running_relay
 from tests._server_process import HOST, environment, free_port
 from tests.cloud import cloud_config, cloud_params

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory, override_settings
 
 from genro_storage_django.conf import get_manager
 from genro_storage_django.core import PresignedUpload, StorageManager
-from genro_storage_django.direct_upload import DirectUploadView
+from genro_storage_django.serving.direct_upload import DirectUploadView
 from tests.cloud import cloud_config
 from tests.test_cloud_direct_uploads import send
 from tests.testapp.views import DirectUpload
@@ -130,7 +130,7 @@ def test_a_token_of_another_mount_is_refused(client: Client) -> None:
 
     token = signing.dumps(
         {"mount": "other", "path": "x", "size": 1, "type": "text/plain"},
-        salt="genro_storage_django.direct_upload",
+        salt="genro_storage_django.serving.direct_upload",
     )
     assert ask(client, {"token": token}).json() == {"error": "invalid or expired token"}
 

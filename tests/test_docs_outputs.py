@@ -20,7 +20,7 @@ from django.test import override_settings
 from genro_storage_django import get_manager
 from genro_storage_django.core.backends import BUILTIN_TYPES
 from genro_storage_django.core.config import load_mount_configs
-from genro_storage_django.serving import content_disposition
+from genro_storage_django.serving.responses import content_disposition
 from tests.docs_examples import (
     REPO_ROOT,
     Block,

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from django.test import override_settings
 
-from genro_storage_django.signing import make_query
+from genro_storage_django.serving.signing import make_query
 from tests import serving_site
 from tests._serving_servers import (
     SiteServer,

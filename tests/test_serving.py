@@ -22,11 +22,16 @@ from django.utils.http import http_date
 
 from genro_storage_django import get_manager
 from genro_storage_django.core import StorageNode
-from genro_storage_django.links import file_url, node_url, signed_file_url
-from genro_storage_django.ranges import MAX_RANGES
-from genro_storage_django.signing import EXPIRY_STEP, InvalidSignature, make_query, verify_query
+from genro_storage_django.serving.links import file_url, node_url, signed_file_url
+from genro_storage_django.serving.ranges import MAX_RANGES
+from genro_storage_django.serving.signing import (
+    EXPIRY_STEP,
+    InvalidSignature,
+    make_query,
+    verify_query,
+)
+from genro_storage_django.serving.streams import CHUNK_SIZE
 from genro_storage_django.storage import MountStorage
-from genro_storage_django.streams import CHUNK_SIZE
 from tests._serving_servers import parse_byteranges
 
 TEXT = b"0123456789abcdefghijklmnopqrstuvwxyz" * 30  # 1080 bytes
@@ -851,7 +856,7 @@ def test_asgi_reads_through_an_async_filesystem(
     ],
 )
 def test_entity_tag(tag: str | None, expected: str | None) -> None:
-    from genro_storage_django.serving import entity_tag
+    from genro_storage_django.serving.responses import entity_tag
 
     assert entity_tag(tag) == expected
 

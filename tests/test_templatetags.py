@@ -19,7 +19,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.test import Client
 
 from genro_storage_django import get_manager
-from genro_storage_django.links import node_url
+from genro_storage_django.serving.links import node_url
 from genro_storage_django.storage import MountStorage
 from tests.testapp.models import Document
 
@@ -163,7 +163,7 @@ def test_an_object_with_a_node(mounts: Path) -> None:
 
 
 def test_urls_without_any_urlconf_fall_back_to_the_mount(settings: Any) -> None:
-    from genro_storage_django.links import node_url, serving_url_available
+    from genro_storage_django.serving.links import node_url, serving_url_available
 
     del settings.ROOT_URLCONF
     assert serving_url_available() is False

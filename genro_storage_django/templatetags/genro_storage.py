@@ -13,7 +13,7 @@
 
 * ``{% storage_upload_form "app:direct-upload" accept="image/*" %}`` — a file input
   whose files go straight to the bucket through a
-  :class:`~genro_storage_django.direct_upload.DirectUploadView` (its URL name or path).
+  :class:`~genro_storage_django.serving.direct_upload.DirectUploadView` (its URL name or path).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from django.urls import NoReverseMatch, reverse
 
 from ..conf import get_manager
 from ..core import StorageError, StorageNode
-from ..links import node_url
+from ..serving.links import node_url
 from ..storage import MountStorage, node_for
 
 register = template.Library()

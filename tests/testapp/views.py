@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from genro_storage_django import node_for
 from genro_storage_django.core import StorageNode
-from genro_storage_django.direct_upload import DirectUploadView
+from genro_storage_django.serving.direct_upload import DirectUploadView
 
 from .forms import DocumentForm
 from .models import Document

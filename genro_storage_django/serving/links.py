@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from .policy import ServePolicy
 from .signing import make_query
 
 if TYPE_CHECKING:
-    from .core import StorageNode
+    from ..core import StorageNode
 
 __all__ = ["file_url", "node_url", "serving_url_available", "signed_file_url"]
 
@@ -32,10 +33,10 @@ def file_url(
     ``filename``: a name is only accepted when signed, so nobody can make a link
     that saves a file under a name of their choosing (``report.pdf`` as ``setup.exe``).
     """
-    policy = node.mount.config.get("serve", "signed")
-    if policy == "none":
+    policy = ServePolicy.of(node.mount.config)
+    if policy is None or not policy.served:
         return None
-    if policy == "signed" or filename:
+    if policy is ServePolicy.SIGNED or filename:
         return signed_file_url(node, expires_in=expires_in, download=download, filename=filename)
     base = _view_path(node)
     return f"{base}?{urlencode({'download': '1'})}" if download else base
@@ -54,7 +55,8 @@ def signed_file_url(
     mounts (and is accepted on ``"public"`` ones) until it expires:
     ``node.signed_url()`` makes these, to share a file with someone who has no login.
     """
-    if node.mount.config.get("serve", "signed") == "none":
+    policy = ServePolicy.of(node.mount.config)
+    if policy is None or not policy.served:
         return None
     query = make_query(
         node.mount_name, node.path, expires_in=expires_in, download=download, filename=filename

@@ -8,7 +8,7 @@ can be used from any view that has a node. It never holds a whole file in memory
 * single ranges (206), multiple ranges (206 ``multipart/byteranges``), and 416;
 * whole local files under WSGI through ``FileResponse`` (so ``wsgi.file_wrapper``
   and sendfile apply); everything else through a streaming body, an async one
-  under ASGI (see :mod:`genro_storage_django.streams`);
+  under ASGI (see :mod:`genro_storage_django.serving.streams`);
 * offload to nginx (``X-Accel-Redirect``), Apache (``X-Sendfile``), or a
   redirect to a short-lived presigned URL on cloud mounts.
 """
@@ -39,7 +39,7 @@ from .ranges import RangeNotSatisfiable, parse_range_header
 from .streams import CHUNK_SIZE, AsyncBody, SyncBody, layout_for
 
 if TYPE_CHECKING:
-    from .core import StatResult, StorageNode
+    from ..core import StatResult, StorageNode
 
 __all__ = [
     "ServeOptions",

@@ -35,13 +35,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
-from .conf import get_manager
-from .core import StorageError, StorageNode, StorageUnavailableError, normalize
-from .serving import ServeOptions, serve_node
+from ..conf import get_manager
+from ..core import StorageError, StorageNode, StorageUnavailableError, normalize
+from .policy import ServePolicy
+from .responses import ServeOptions, serve_node
 from .signing import InvalidSignature, verify_query
 
 if TYPE_CHECKING:
-    from .core import Mount
+    from ..core import Mount
 
 __all__ = ["RETRY_AFTER", "serve"]
 
@@ -55,21 +56,21 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
     if not manager.has_mount(mount):
         raise Http404("no such file")
     configured = manager.get_mount(mount)
-    policy = configured.config.get("serve", "signed")
-    if policy not in ("public", "authenticated", "signed"):
+    policy = ServePolicy.of(configured.config)
+    if policy is None or not policy.served:
         raise Http404("no such file")  # "none", or a value the system check reports
     # No query string (the common public case): no QueryDict to build.
     query = request.GET if request.META.get("QUERY_STRING") else None
     download = query is not None and query.get("download") == "1"
     filename: str | None = None
-    if policy == "signed" or (query is not None and "sig" in query):
+    if policy is ServePolicy.SIGNED or (query is not None and "sig" in query):
         try:
             granted = verify_query(mount, path, query.dict() if query is not None else {})
         except InvalidSignature as exc:
             # Raised, not returned: the project's handler403 (its 403.html) answers.
             raise PermissionDenied(f"invalid file URL: {exc}") from None
         download, filename = granted.download, granted.filename
-    elif policy == "authenticated" and not _logged_in(request):
+    elif policy is ServePolicy.AUTHENTICATED and not _logged_in(request):
         raise Http404("no such file")
     try:
         node = StorageNode(manager, configured, normalize(path))
@@ -153,4 +154,5 @@ def _options(configured: Mount, download: bool, filename: str | None) -> ServeOp
 
 def _default_cache_control(config: Any) -> str:
     # Only public files may sit in shared caches; the rest stay in the browser's.
-    return "public, max-age=3600" if config.get("serve") == "public" else "private, max-age=3600"
+    public = ServePolicy.of(config) is ServePolicy.PUBLIC
+    return "public, max-age=3600" if public else "private, max-age=3600"

@@ -30,12 +30,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from .core import StorageError, StorageNode, StorageNotFoundError, UploadVerificationError
-from .storage import MountStorage
+from ..core import StorageError, StorageNode, StorageNotFoundError, UploadVerificationError
+from ..storage import MountStorage
 
 __all__ = ["DirectUploadView"]
 
-_SALT = "genro_storage_django.direct_upload"
+_SALT = "genro_storage_django.serving.direct_upload"
 logger = logging.getLogger(__name__)
 
 
