@@ -341,6 +341,23 @@ def test_no_credentials_on_s3(
         (root / "a.txt").write_bytes(b"data")
 
 
+@pytest.mark.parametrize(
+    "credentials",
+    [{}, {"connection_string": "not a connection string"}],
+    ids=["none", "unparsable"],
+)
+def test_no_credentials_on_azure(
+    credentials: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    config = {"type": "azure", "container": "box", **credentials}
+    with pytest.raises(
+        StorageCredentialsError, match=r"'archive'.*set the mount's connection_string"
+    ):
+        StorageManager({"archive": config})
+
+
 def test_no_credentials_on_gcs(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

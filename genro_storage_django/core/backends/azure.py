@@ -69,6 +69,14 @@ class AzureBackend(ObjectStoreBackend):
     def filesystem_class(self) -> Any:
         return azure_filesystem_class()
 
+    def create_filesystem(self) -> Any:
+        try:
+            return super().create_filesystem()
+        except ValueError as exc:
+            # adlfs's only complaint when building its client: no connection string and
+            # no account name (mount or environment), or one it cannot parse.
+            raise self.credentials_error(f"ValueError: {exc}") from exc
+
     def filesystem_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
             key: self.options[key]

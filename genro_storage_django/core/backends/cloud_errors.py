@@ -254,20 +254,28 @@ class CloudErrors:
                 return self.missing_bucket_error()
             return exc
         failure, detail = found
-        where = f"mount {self.mount_name!r} ({self.type_name} {self.bucket_key} {self.bucket!r})"
         if failure == "bucket":
             self._bucket_confirmed = False
             return self.missing_bucket_error()
         if failure == "credentials":
-            return StorageCredentialsError(
-                f"{where}: the store refused the credentials, or found none ({detail}); "
-                f"fix: {self.credentials_hint}"
-            )
+            return self.credentials_error(detail)
         return StorageUnavailableError(
-            f"{where}: no answer from {self.address} ({detail}) within {self.limits}; "
+            f"{self.mount_and_bucket}: no answer from {self.address} ({detail}) "
+            f"within {self.limits}; "
             "fix: check that the store is up and reachable from here and the mount's "
             "endpoint, or raise those limits in the mount"
         )
+
+    def credentials_error(self, detail: str) -> StorageCredentialsError:
+        return StorageCredentialsError(
+            f"{self.mount_and_bucket}: the store refused the credentials, or found none "
+            f"({detail}); "
+            f"fix: {self.credentials_hint}"
+        )
+
+    @property
+    def mount_and_bucket(self) -> str:
+        return f"mount {self.mount_name!r} ({self.type_name} {self.bucket_key} {self.bucket!r})"
 
     @property
     def bucket(self) -> str:
