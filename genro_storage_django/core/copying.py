@@ -16,8 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .backends.base import StatResult
-from .backends.relative import unwrap
+from .backends.base import Backend, StatResult
 from .errors import StorageError, StorageNotFoundError, TransferError, raise_as_storage_error
 from .modes import CHUNK_SIZE
 from .reports import FileTransfer, TransferCallback, TransferReport
@@ -34,6 +33,9 @@ _T = TypeVar("_T")
 #: many files and, unless it is one larger file, this many bytes.
 BATCH_FILES = 64
 BATCH_BYTES = 8 << 20
+
+#: One server-side copy: (source location, target location, mtime to set or None).
+_Copy = tuple[str, str, float | None]
 
 
 @dataclass
@@ -54,8 +56,19 @@ class CopyPlan:
 
 
 def copies_within(item: FileTransfer) -> bool:
-    """Whether ``item`` can be copied server-side (relative mounts looked through)."""
-    return unwrap(item.source.backend).can_copy_within(unwrap(item.target.backend))
+    """Whether ``item`` can be copied server-side (composite mounts looked through)."""
+    try:
+        source, _, target, _ = _holders(item.source, item.target)
+    except Exception:
+        return False  # a path that cannot be located: copy_one reports it for its file
+    return source.can_copy_within(target)
+
+
+def _holders(source: StorageNode, target: StorageNode) -> tuple[Backend, str, Backend, str]:
+    """The backends that really hold ``source`` and ``target``, with their locations there."""
+    source_store, source_location = source.backend.resolve_location(source.location)
+    target_store, target_location = target.backend.resolve_location(target.location)
+    return source_store, source_location, target_store, target_location
 
 
 def copy_each(
@@ -92,7 +105,7 @@ def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: in
 
 
 def _batches(items: Sequence[FileTransfer]) -> list[list[FileTransfer]]:
-    """Consecutive items between the same two backends, in batches of bounded size.
+    """Consecutive items between the same two mounts, in batches of bounded size.
 
     The byte bound gives a large file a batch of its own, so that concurrent
     transfers share the large files out rather than one worker getting them all.
@@ -117,21 +130,36 @@ def _batches(items: Sequence[FileTransfer]) -> list[list[FileTransfer]]:
 
 
 def _copy_batch(batch: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
-    """Copy a batch server-side through the backend's :meth:`copy_files_within`."""
-    copies: list[tuple[str, str, float | None]] = []
-    started: list[FileTransfer] = []
+    """Copy a batch server-side through the holding backend's :meth:`copy_files_within`.
+
+    A batch shares its two mounts (see :func:`_batches`); a composite mount may still
+    hold its files on several parents, so the copies go out one group per pair of
+    holding backends.
+    """
+    groups: dict[tuple[Backend, Backend], list[tuple[FileTransfer, _Copy]]] = {}
     for item in batch:
         try:
             mtime = item.source_stat.mtime if plan.preserve_mtime else None
-            copies.append((item.source.location, item.target.location, mtime))
+            source_store, source_location, target_store, target_location = _holders(
+                item.source, item.target
+            )
         except Exception as exc:
             _failed(item.source, item.target, exc, plan, report)
             continue
-        started.append(item)
+        copy: _Copy = (source_location, target_location, mtime)
+        groups.setdefault((source_store, target_store), []).append((item, copy))
         plan.callback.on_file_start(item.source, item.target, item.source_stat.size)
-    # A batch shares its two backends (see _batches).
-    source_store = unwrap(batch[0].source.backend)
-    outcomes = source_store.copy_files_within(copies, unwrap(batch[0].target.backend))
+    for (source_store, target_store), group in groups.items():
+        outcomes = source_store.copy_files_within([copy for _, copy in group], target_store)
+        _report_batch([item for item, _ in group], outcomes, plan, report)
+
+
+def _report_batch(
+    started: Sequence[FileTransfer],
+    outcomes: Sequence[Exception | None],
+    plan: CopyPlan,
+    report: TransferReport,
+) -> None:
     for item, outcome in zip(started, outcomes, strict=True):
         if outcome is None:
             plan.callback.on_bytes(item.source_stat.size)
@@ -205,13 +233,13 @@ def _copy_file(
     """Copy one file; True when a server-side move already removed the source."""
     source_backend = source.backend
     target_backend = target.backend
-    source_store, target_store = unwrap(source_backend), unwrap(target_backend)
+    source_store, source_location, target_store, target_location = _holders(source, target)
     if source_store.can_copy_within(target_store):
         try:
             if plan.verify:
-                source_store.move_within(source.location, target.location, target_store)
+                source_store.move_within(source_location, target_location, target_store)
             else:
-                source_store.copy_within(source.location, target.location, target_store)
+                source_store.copy_within(source_location, target_location, target_store)
         except Exception as exc:
             raise_as_storage_error(exc, _copy_failure(source, target))
         plan.callback.on_bytes(source_stat.size)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from .backends import Backend, BackendRegistry, default_registry, missing_requirement
-from .backends.relative import RelativeBackend
+from .backends.composite import CompositeBackend
 from .config import (
     ConfigProblem,
     Permissions,
@@ -75,7 +75,7 @@ class StorageManager:
         """
         configs = [self._with_defaults(config) for config in load_mount_configs(mounts)]
         problems = validate_mounts(
-            configs, self._registry, self._extra_keys, known=set(self._mounts)
+            configs, self._registry, self._extra_keys, known=self._known_parents()
         )
         if problems:
             raise problems[0].error()
@@ -87,7 +87,7 @@ class StorageManager:
         """Add one mount (replacing a mount of the same name) and return it."""
         full = self._with_defaults(config)
         problems = validate_mounts(
-            [full], self._registry, self._extra_keys, known=set(self._mounts)
+            [full], self._registry, self._extra_keys, known=self._known_parents()
         )
         if problems:
             raise problems[0].error()
@@ -98,11 +98,10 @@ class StorageManager:
         with self._lock:
             if name not in self._mounts:
                 raise StorageNotFoundError(f"no mount named {name!r}")
-            children = [m.name for m in self._mounts.values() if _parent_name(m) == name]
+            children = [m for m in self._mounts.values() if name in _parents_of(m)]
             if children:
-                raise StorageConfigError(
-                    f"mount {name!r} is the parent of relative mount(s) {', '.join(children)}"
-                )
+                named = ", ".join(f"{m.type_name} mount {m.name!r}" for m in children)
+                raise StorageConfigError(f"mount {name!r} is the parent of {named}")
             del self._mounts[name]
 
     def has_mount(self, name: str) -> bool:
@@ -152,25 +151,32 @@ class StorageManager:
         assert backend_class is not None  # validated before install
         options = MappingProxyType(dict(config))
         backend = backend_class(config["name"], options, self)
-        permissions = permissions_of(config, backend_class)
-        if isinstance(backend, RelativeBackend):
-            permissions = permissions.restrict(self.resolve_permissions(backend.parent_name))
+        permissions = self._effective_permissions(backend, config)
         mount = Mount(config["name"], str(type_name), backend, permissions, options)
         self._mounts[mount.name] = mount
         self._refresh_children(mount.name)
         return mount
 
+    def _effective_permissions(self, backend: Backend, config: Mapping[str, Any]) -> Permissions:
+        own = permissions_of(config, type(backend))
+        if not isinstance(backend, CompositeBackend):
+            return own
+        parents = {name: self.resolve_permissions(name) for name in backend.parent_mounts}
+        return backend.combine_permissions(own, parents)
+
     def _refresh_children(self, parent: str) -> None:
-        """Relative mounts inherit permissions: recompute them when a parent changes."""
-        for child in [m for m in self._mounts.values() if _parent_name(m) == parent]:
-            own = permissions_of(child.config, RelativeBackend)
-            effective = own.restrict(self._mounts[parent].permissions)
+        """Composite mounts inherit permissions: recompute them when a parent changes."""
+        for child in [m for m in self._mounts.values() if parent in _parents_of(m)]:
+            effective = self._effective_permissions(child.backend, child.config)
             self._mounts[child.name] = Mount(
                 child.name, child.type_name, child.backend, effective, child.config
             )
             self._refresh_children(child.name)
 
-    # -- MountContext (used by relative mounts) ------------------------------------
+    def _known_parents(self) -> dict[str, tuple[str, ...]]:
+        return {name: _parents_of(mount) for name, mount in self._mounts.items()}
+
+    # -- MountContext (used by composite mounts) -----------------------------------
     def resolve_backend(self, name: str) -> Backend:
         return self.get_mount(name).backend
 
@@ -201,12 +207,17 @@ def validate_mounts(
     configs: list[dict[str, Any]],
     registry: BackendRegistry = default_registry,
     extra_keys: frozenset[str] = frozenset(),
-    known: set[str] | None = None,
+    known: Mapping[str, Sequence[str]] | Iterable[str] | None = None,
 ) -> list[ConfigProblem]:
-    """Every problem in a list of mount configs; ``known`` names mounts that already exist."""
+    """Every problem in a list of mount configs.
+
+    ``known`` names the mounts that already exist; as a mapping it also gives each one's
+    parent mounts, so that a new mount cannot close a cycle through existing ones.
+    """
     problems: list[ConfigProblem] = []
     seen: set[str] = set()
-    relatives: dict[str, str] = {}
+    graph: dict[str, tuple[str, ...]] = {}
+    composites: dict[str, type[CompositeBackend]] = {}
     for config in configs:
         name = config.get("name")
         backend_class = registry.get(mount_type(config))
@@ -233,45 +244,60 @@ def validate_mounts(
                     hint=f"pip install 'genro-storage-django[{missing.extra}]'",
                 )
             )
-        if issubclass(backend_class, RelativeBackend):
-            relatives[str(name)] = split_fullpath(config["path"])[0]
-    available = seen | (known or set())
-    for name, parent in relatives.items():
-        if parent not in available:
-            problems.append(
-                ConfigProblem(
-                    "unknown_parent",
-                    name,
-                    f"mount {name!r}: parent mount {parent!r} does not exist",
-                    key="path",
-                )
+        if issubclass(backend_class, CompositeBackend):
+            composites[str(name)] = backend_class
+            graph[str(name)] = backend_class.parent_names(config)
+    existing = dict(known) if isinstance(known, Mapping) else dict.fromkeys(known or (), ())
+    available = seen | set(existing)
+    # The new configs replace existing mounts of the same name, parents included.
+    links = {**{k: tuple(v) for k, v in existing.items() if k not in seen}, **graph}
+    for name, backend_class in composites.items():
+        absent = [parent for parent in graph[name] if parent not in available]
+        cycle = None if absent else _cycle(name, links)
+        if absent or cycle:
+            message = (
+                f"parent mount {absent[0]!r} does not exist"
+                if absent
+                else "mounts built on other mounts form a cycle: " + " -> ".join(cycle or ())
             )
-        elif _cycles(name, relatives):
             problems.append(
                 ConfigProblem(
                     "unknown_parent",
                     name,
-                    f"mount {name!r}: relative mounts form a cycle",
-                    key="path",
+                    f"mount {name!r}: {message}",
+                    key=backend_class.parent_key,
                 )
             )
     return problems
 
 
-def _cycles(start: str, relatives: dict[str, str]) -> bool:
-    current, visited = start, set()
-    while current in relatives:
-        if current in visited:
-            return True
-        visited.add(current)
-        current = relatives[current]
-    return False
+def _cycle(start: str, links: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """A path of parent links from ``start`` back to itself, if there is one."""
+    path, on_path, done = [start], {start}, set()
+
+    def visit(name: str) -> list[str] | None:
+        for parent in links.get(name, ()):
+            if parent == start:
+                return [*path, start]
+            if parent in on_path or parent in done:
+                continue  # a loop not through ``start`` is reported for its own mounts
+            path.append(parent)
+            on_path.add(parent)
+            found = visit(parent)
+            if found:
+                return found
+            path.pop()
+            on_path.discard(parent)
+            done.add(parent)
+        return None
+
+    return visit(start)
 
 
 def _parents_first(
     configs: list[dict[str, Any]], registry: BackendRegistry
 ) -> list[dict[str, Any]]:
-    """Order configs so that every relative mount comes after its parent."""
+    """Order configs so that every composite mount comes after its parents."""
     by_name = {config["name"]: config for config in configs}
     ordered: list[dict[str, Any]] = []
     placed: set[str] = set()
@@ -279,12 +305,12 @@ def _parents_first(
     def place(config: dict[str, Any]) -> None:
         if config["name"] in placed:
             return
+        placed.add(config["name"])  # validated acyclic: marking first only saves work
         backend_class = registry.get(mount_type(config))
-        if backend_class is not None and issubclass(backend_class, RelativeBackend):
-            parent = split_fullpath(config["path"])[0]
-            if parent in by_name:
-                place(by_name[parent])
-        placed.add(config["name"])
+        if backend_class is not None and issubclass(backend_class, CompositeBackend):
+            for parent in backend_class.parent_names(config):
+                if parent in by_name:
+                    place(by_name[parent])
         ordered.append(config)
 
     for config in configs:
@@ -292,6 +318,6 @@ def _parents_first(
     return ordered
 
 
-def _parent_name(mount: Mount) -> str | None:
+def _parents_of(mount: Mount) -> tuple[str, ...]:
     backend = mount.backend
-    return backend.parent_name if isinstance(backend, RelativeBackend) else None
+    return backend.parent_mounts if isinstance(backend, CompositeBackend) else ()

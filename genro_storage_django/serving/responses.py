@@ -134,7 +134,9 @@ def _body_response(
         return HttpResponse()
     if isinstance(request, ASGIRequest):
         return StreamingHttpResponse(
-            AsyncBody(lambda: node.open("rb"), layout.segments, _async_source(node))
+            AsyncBody(
+                lambda: node.open("rb"), layout.segments, node.backend.async_source(node.location)
+            )
         )
     local = _local_file(node) if whole else None
     if local is not None:
@@ -157,11 +159,6 @@ class _LocalFileResponse(FileResponse):
 def _local_file(node: StorageNode) -> str | None:
     # The node's location was computed (and its safety checked) by the stat: reuse it.
     return node.backend.local_file(node.location)
-
-
-def _async_source(node: StorageNode) -> tuple[Any, str] | None:
-    source = getattr(node.backend, "async_source", None)
-    return source(node.location) if callable(source) else None
 
 
 def _offload(node: StorageNode, stat: StatResult, options: ServeOptions) -> HttpResponseBase | None:

@@ -202,6 +202,15 @@ class Backend(ABC):
     def relative(self, location: str) -> str:
         """The inverse of :meth:`locate`: mount-relative path of a backend location."""
 
+    def resolve_location(self, location: str) -> tuple[Backend, str]:
+        """The backend that really holds ``location``, and the location there.
+
+        A mount built on other mounts answers with the parent that has the file, so the
+        transfer engine can copy server-side between mounts on one store. Every other
+        backend holds its own locations: this default.
+        """
+        return self, location
+
     def physical_location(self, location: str) -> PhysicalLocation:
         """Where ``location`` is on the storage itself, so that two mounts can tell
         whether their trees overlap. This default knows only its own mount: no other
@@ -369,6 +378,11 @@ class Backend(ABC):
 
     def local_file(self, location: str) -> str | None:
         """The real local filesystem path of ``location``, when there is one."""
+        return None
+
+    def async_source(self, location: str) -> tuple[Any, str] | None:
+        """``(fsspec async filesystem, path)`` to read ``location`` without a thread, for
+        the ASGI file responses; None (this default) when the store has none."""
         return None
 
     def invalidate(self, location: str) -> None:

@@ -2,8 +2,8 @@
 
 Every operation is the parent's, on the parent location of ``sub/dir/<path>``;
 the parent is looked up by name on each use, so reconfiguring the parent is seen
-at once. The manager gives the mount the stricter of its own and its parent's
-permissions.
+at once. The first :class:`~.composite.CompositeBackend`: the manager gives it the
+stricter of its own and its parent's permissions.
 """
 
 from __future__ import annotations
@@ -15,19 +15,21 @@ from ..config import invalid
 from ..errors import StorageError
 from ..listing import OnSkip, walk_backend
 from ..paths import join, normalize, split_fullpath
-from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
+from .base import AtomicWriter, Backend, StatResult
+from .composite import CompositeBackend
 from .local_tree import DiskRoot
 
 if TYPE_CHECKING:
     from ..config import MountContext
     from ..uploads import PresignedUpload
 
-__all__ = ["RelativeBackend", "unwrap"]
+__all__ = ["RelativeBackend"]
 
 
-class RelativeBackend(Backend):
+class RelativeBackend(CompositeBackend):
     type_name = "relative"
     required_keys = frozenset({"path"})
+    parent_key = "path"
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
@@ -51,9 +53,17 @@ class RelativeBackend(Backend):
         if parent == options["name"]:
             raise invalid(options["name"], "path", "a relative mount cannot be its own parent")
 
+    @classmethod
+    def parent_names(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        return (split_fullpath(options["path"])[0],)
+
     @property
     def parent(self) -> Backend:
-        return self.context.resolve_backend(self.parent_name)
+        return self.parent_backend(self.parent_name)
+
+    def resolve_location(self, location: str) -> tuple[Backend, str]:
+        # A relative location is already the parent's: ask it, through any chain.
+        return self.parent.resolve_location(location)
 
     @property
     def has_directories(self) -> bool:  # type: ignore[override]
@@ -98,10 +108,6 @@ class RelativeBackend(Backend):
 
     def relative(self, location: str) -> str:
         return self._strip_sub(self.parent.relative(location))
-
-    def physical_location(self, location: str) -> PhysicalLocation:
-        # The parent's location already holds the sub-tree: the parent knows the rest.
-        return self.parent.physical_location(location)
 
     def _strip_sub(self, inner: str) -> str:
         if not self.sub:
@@ -164,15 +170,6 @@ class RelativeBackend(Backend):
     def keeps_mtime(self) -> bool:
         return self.parent.keeps_mtime
 
-    def can_copy_within(self, other: Backend) -> bool:
-        return unwrap(self).can_copy_within(unwrap(other))
-
-    def copy_within(self, source: str, target: str, other: Backend) -> None:
-        unwrap(self).copy_within(source, target, unwrap(other))
-
-    def move_within(self, source: str, target: str, other: Backend) -> None:
-        unwrap(self).move_within(source, target, unwrap(other))
-
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         return self.parent.url(location, join(self.sub, path), expires_in)
 
@@ -187,18 +184,10 @@ class RelativeBackend(Backend):
         return self.parent.local_file(location)
 
     def async_source(self, location: str) -> tuple[Any, str] | None:
-        source = getattr(self.parent, "async_source", None)
-        return source(location) if callable(source) else None
+        return self.parent.async_source(location)
 
     def invalidate(self, location: str) -> None:
         self.parent.invalidate(location)
 
     def describe(self) -> str:
         return f"relative ({self.parent_name}:{self.sub})"
-
-
-def unwrap(backend: Backend) -> Backend:
-    """The backend that really stores the data, below any chain of relative mounts."""
-    while isinstance(backend, RelativeBackend):
-        backend = backend.parent
-    return backend

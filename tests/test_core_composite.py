@@ -1,0 +1,265 @@
+"""Mounts built on other mounts: the manager and the transfer engine know no type by name.
+
+``FirstOfBackend`` exists only here: a two-parent mount that reads a path from the
+first parent holding it and writes to the first parent. If the manager or the copy
+engine still special-cased ``relative``, these tests would fail for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from genro_storage_django.core import (
+    OverlappingPathsError,
+    Permissions,
+    StorageConfigError,
+    StorageManager,
+    sync,
+)
+from genro_storage_django.core.backends import AtomicWriter, Backend, StatResult
+from genro_storage_django.core.backends.composite import CompositeBackend
+from genro_storage_django.core.backends.local import LocalBackend
+from genro_storage_django.core.config import invalid
+from genro_storage_django.core.paths import normalize
+
+
+class FirstOfBackend(CompositeBackend):
+    type_name = "first-of"
+    required_keys = frozenset({"parents"})
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        parents = options["parents"]
+        if not (isinstance(parents, list) and parents and all(isinstance(p, str) for p in parents)):
+            raise invalid(options["name"], "parents", "parents must be a list of mount names")
+
+    @classmethod
+    def parent_names(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(options["parents"])
+
+    def resolve_location(self, location: str) -> tuple[Backend, str]:
+        parents = [self.parent_backend(name) for name in self.parent_mounts]
+        for parent in parents:
+            inner = parent.locate(location)
+            if parent.exists(inner):
+                return parent.resolve_location(inner)
+        return parents[0], parents[0].locate(location)
+
+    def locate(self, path: str) -> str:
+        return normalize(path)
+
+    def relative(self, location: str) -> str:
+        return location
+
+    def stat(self, location: str) -> StatResult:
+        holder, inner = self.resolve_location(location)
+        return holder.stat(inner)
+
+    def listdir(self, location: str) -> list[StatResult]:
+        merged: dict[str, StatResult] = {}
+        for name in reversed(self.parent_mounts):
+            parent = self.parent_backend(name)
+            inner = parent.locate(location)
+            if parent.exists(inner):
+                merged.update({entry.name: entry for entry in parent.listdir(inner)})
+        if not merged and not self.exists(location):
+            raise FileNotFoundError(location)
+        return sorted(merged.values(), key=lambda entry: entry.name)
+
+    def open_read(self, location: str) -> IO[bytes]:
+        holder, inner = self.resolve_location(location)
+        return holder.open_read(inner)
+
+    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
+        holder, inner = self._first(location)
+        return holder.open_writer(inner, exclusive=exclusive)
+
+    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
+        holder, inner = self._first(location)
+        holder.mkdir(inner, parents=parents, exist_ok=exist_ok)
+
+    def remove_file(self, location: str) -> None:
+        holder, inner = self.resolve_location(location)
+        holder.remove_file(inner)
+
+    def remove_dir(self, location: str, *, recursive: bool) -> None:
+        holder, inner = self.resolve_location(location)
+        holder.remove_dir(inner, recursive=recursive)
+
+    def _first(self, location: str) -> tuple[Backend, str]:
+        first = self.parent_backend(self.parent_mounts[0])
+        return first, first.locate(location)
+
+
+class CountingLocal(LocalBackend):
+    """Counts streamed reads and server-side batches, to tell the two apart."""
+
+    type_name = "counting-local"
+    streamed_reads = 0
+    batches: list[int] = []  # one record shared by the test's instances
+
+    def open_read(self, location: str) -> IO[bytes]:
+        CountingLocal.streamed_reads += 1
+        return super().open_read(location)
+
+    def copy_files_within(
+        self, copies: Sequence[tuple[str, str, float | None]], other: Backend
+    ) -> list[Exception | None]:
+        CountingLocal.batches.append(len(copies))
+        return super().copy_files_within(copies, other)
+
+
+def make_manager(tmp_path: Path, mounts: Any) -> StorageManager:
+    manager = StorageManager()
+    manager.register_backend_type("first-of", FirstOfBackend)
+    manager.register_backend_type("counting-local", CountingLocal)
+    manager.configure(mounts)
+    return manager
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> StorageManager:
+    CountingLocal.streamed_reads = 0
+    CountingLocal.batches = []
+    return make_manager(
+        tmp_path,
+        [
+            # Listed before its parents: the manager installs the parents first.
+            {"name": "u", "type": "first-of", "parents": ["a", "b"]},
+            {"name": "a", "type": "counting-local", "path": str(tmp_path / "a")},
+            {"name": "b", "type": "counting-local", "path": str(tmp_path / "b")},
+            {"name": "out", "type": "counting-local", "path": str(tmp_path / "out")},
+        ],
+    )
+
+
+def test_parents_installed_first_and_reads_go_to_the_holding_parent(
+    manager: StorageManager,
+) -> None:
+    manager.node("a:shared.txt").write_bytes(b"from a")
+    manager.node("b:shared.txt").write_bytes(b"from b")
+    manager.node("b:only-b/x.txt").write_bytes(b"x")
+    assert manager.node("u:shared.txt").read_bytes() == b"from a"
+    assert manager.node("u:only-b/x.txt").read_bytes() == b"x"
+    assert [n.basename for n in manager.node("u:").children()] == ["only-b", "shared.txt"]
+    manager.node("u:new.txt").write_bytes(b"new")
+    assert manager.node("a:new.txt").read_bytes() == b"new"
+    assert manager.get_backend("u").parent_mounts == ("a", "b")  # type: ignore[attr-defined]
+
+
+def test_a_copy_through_the_composite_stays_server_side(manager: StorageManager) -> None:
+    manager.node("b:doc.bin").write_bytes(b"d" * 3000)
+    CountingLocal.streamed_reads = 0
+    report = manager.node("u:doc.bin").copy_to("out:doc.bin")
+    assert report.ok
+    assert CountingLocal.streamed_reads == 0
+    assert manager.node("out:doc.bin").read_bytes() == b"d" * 3000
+
+
+def test_a_sync_batches_per_holding_parent(manager: StorageManager) -> None:
+    for index in range(3):
+        manager.node(f"a:tree/a{index}.txt").write_bytes(b"a" * index)
+    for index in range(2):
+        manager.node(f"b:tree/b{index}.txt").write_bytes(b"b" * index)
+    CountingLocal.streamed_reads = 0
+    report = sync(manager.node("u:tree"), manager.node("out:tree"))
+    assert report.ok
+    assert CountingLocal.streamed_reads == 0
+    assert sorted(CountingLocal.batches) == [2, 3]
+    landed = sorted(n.basename for n, _stat in manager.node("out:tree").walk_files())
+    assert landed == ["a0.txt", "a1.txt", "a2.txt", "b0.txt", "b1.txt"]
+
+
+def test_overlap_is_seen_through_the_composite(manager: StorageManager) -> None:
+    manager.node("b:same.txt").write_bytes(b"same")
+    with pytest.raises(OverlappingPathsError, match="same file"):
+        manager.node("u:same.txt").copy_to("b:same.txt")
+
+
+def test_a_missing_parent_is_refused_naming_it(tmp_path: Path) -> None:
+    mounts = {
+        "a": {"type": "memory"},
+        "u": {"type": "first-of", "parents": ["a", "ghost"]},
+    }
+    with pytest.raises(StorageConfigError, match="mount 'u': parent mount 'ghost' does not exist"):
+        make_manager(tmp_path, mounts)
+    problems = make_manager(tmp_path, {}).check(mounts)
+    assert [(p.code, p.mount, p.key) for p in problems] == [("unknown_parent", "u", "parents")]
+
+
+def test_a_cycle_is_refused_naming_it(tmp_path: Path) -> None:
+    mounts = {
+        "a": {"type": "memory"},
+        "u1": {"type": "first-of", "parents": ["a", "u2"]},
+        "u2": {"type": "first-of", "parents": ["u3"]},
+        "u3": {"type": "relative", "path": "u1:sub"},
+    }
+    with pytest.raises(StorageConfigError, match=r"form a cycle: u1 -> u2 -> u3 -> u1"):
+        make_manager(tmp_path, mounts)
+
+
+def test_a_cycle_through_existing_mounts_is_refused(tmp_path: Path) -> None:
+    manager = make_manager(
+        tmp_path,
+        {"a": {"type": "memory"}, "u": {"type": "first-of", "parents": ["a"]}},
+    )
+    with pytest.raises(StorageConfigError, match=r"form a cycle: a -> u -> a"):
+        manager.add_mount({"name": "a", "type": "relative", "path": "u:x"})
+    assert manager.get_mount("a").type_name == "memory"  # nothing changed
+
+
+def test_permissions_combine_and_follow_a_replaced_parent(tmp_path: Path) -> None:
+    manager = make_manager(
+        tmp_path,
+        [
+            {"name": "a", "type": "memory", "permissions": "delete"},
+            {"name": "b", "type": "memory", "permissions": "readwrite"},
+            {"name": "u", "type": "first-of", "parents": ["a", "b"]},
+            {"name": "r", "type": "relative", "path": "u:sub"},
+        ],
+    )
+    assert manager.get_mount("u").permissions is Permissions.READWRITE
+    assert manager.get_mount("r").permissions is Permissions.READWRITE
+    manager.add_mount({"name": "a", "type": "memory", "permissions": "readonly"})
+    assert manager.get_mount("u").permissions is Permissions.READONLY
+    assert manager.get_mount("r").permissions is Permissions.READONLY
+    with pytest.raises(StorageConfigError, match="parent of first-of mount 'u'"):
+        manager.delete_mount("b")
+
+
+class OwnPermissions(FirstOfBackend):
+    """Writes nothing to its parents, so it keeps its own permissions."""
+
+    type_name = "own-permissions"
+
+    @classmethod
+    def combine_permissions(
+        cls, own: Permissions, parents: Mapping[str, Permissions]
+    ) -> Permissions:
+        return own
+
+
+def test_a_composite_may_keep_its_own_permissions(tmp_path: Path) -> None:
+    manager = StorageManager()
+    manager.register_backend_type("own-permissions", OwnPermissions)
+    manager.configure(
+        {
+            "a": {"type": "memory", "permissions": "readonly"},
+            "u": {"type": "own-permissions", "parents": ["a"]},
+        }
+    )
+    assert manager.get_mount("u").permissions is Permissions.DELETE
+
+
+def test_optional_features_have_defaults_on_every_backend(manager: StorageManager) -> None:
+    plain = manager.get_backend("a")
+    assert plain.resolve_location("x") == (plain, "x")
+    assert plain.async_source("x") is None
+    relative = StorageManager(
+        {"m": {"type": "memory"}, "r": {"type": "relative", "path": "m:sub"}}
+    ).get_backend("r")
+    assert relative.async_source(relative.locate("f")) is None
