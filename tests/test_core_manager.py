@@ -93,6 +93,12 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "s3"}}, "missing required key 'bucket'"),
         ({"x": {"type": "s3", "bucket": ""}}, "bucket must not be empty"),
         ({"x": {"type": "s3", "bucket": 5}}, "bucket must be a string"),
+        ({"x": {"type": "s3", "bucket": "my bucket!"}}, "bucket must be a name of letters"),
+        ({"x": {"type": "s3", "bucket": "b\0"}}, "bucket must be a name of letters"),
+        ({"x": {"type": "gcs", "bucket": "caf\u00e9"}}, "bucket must be a name of letters"),
+        ({"x": {"type": "azure", "container": "a b\nc"}}, "container must be a name of letters"),
+        ({"x": {"type": "s3", "bucket": "b", "endpoint_url": "not a url"}}, "http:// or https://"),
+        ({"x": {"type": "gcs", "bucket": "b", "endpoint_url": "localhost:4443"}}, "http://"),
         ({"x": {"type": "gcs", "bucket": "b", "project": 1}}, "project must be a string"),
         ({"x": {"type": "azure", "container": "ab"}}, "3 to 63 characters"),
         ({"x": {"type": "http", "base_url": "ftp://x"}}, "http\\(s\\) URL"),
@@ -118,6 +124,24 @@ def test_protocol_is_an_alias_of_type() -> None:
 def test_invalid_configs_name_mount_and_key(config: dict[str, Any], message: str) -> None:
     with pytest.raises(StorageConfigError, match=message):
         StorageManager(config)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"type": "s3", "bucket": "Legacy_Bucket.v1"},
+        {"type": "s3", "bucket": "arn:aws:s3:us-east-1:123456789012:accesspoint:reports"},
+        {"type": "s3", "bucket": "b", "endpoint_url": ""},
+        {"type": "gcs", "bucket": "b", "endpoint_url": "http://127.0.0.1:4443"},
+        {
+            "type": "azure",
+            "container": "$web",
+            "connection_string": "AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:1/a;",
+        },
+    ],
+)
+def test_bucket_names_and_endpoints_the_stores_take(config: dict[str, Any]) -> None:
+    StorageManager({"x": config})
 
 
 def test_an_invalid_set_changes_nothing() -> None:

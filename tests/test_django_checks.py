@@ -55,6 +55,8 @@ def test_the_test_settings_are_clean() -> None:
         ([{"name": ["m"], "type": "memory"}], "genro_storage_django.E008"),
         ([{"name": {"m": 1}, "type": "memory"}], "genro_storage_django.E008"),
         ({"m": {"type": "local", "path": "/tmp/a\0b"}}, "genro_storage_django.E011"),
+        ({"m": {"type": "s3", "bucket": "a\0b"}}, "genro_storage_django.E008"),
+        ({"m": {"type": "s3", "bucket": "b", "endpoint_url": "x"}}, "genro_storage_django.E008"),
         (
             {"m": {"type": "fsspec", "protocol": "file", "path": "/tmp/a\0b"}},
             "genro_storage_django.E011",

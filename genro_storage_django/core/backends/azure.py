@@ -10,6 +10,7 @@ azure-identity's DefaultAzureCredential.
 from __future__ import annotations
 
 import errno
+import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -48,6 +49,8 @@ class AzureBackend(ObjectStoreBackend):
         "sas_token",
     }
     bucket_key = "container"
+    # Azure's special containers ($web for static websites, $root, $logs) start with '$'.
+    bucket_pattern = re.compile(r"\$?[A-Za-z0-9._-]+")
     string_keys = ("account_name", "account_key", "connection_string", "sas_token")
     object_parameter_names = frozenset({*_BLOB_HEADERS, "metadata"})
     extra = "azure"

@@ -25,8 +25,10 @@ import errno
 import functools
 import mimetypes
 import posixpath
+import re
 from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, Any, ClassVar
+from urllib.parse import urlsplit
 
 from ..config import invalid
 from ..errors import StorageError
@@ -73,6 +75,9 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
     }
     #: The key naming the bucket (``container`` on Azure) and the keys holding strings.
     bucket_key: ClassVar[str] = "bucket"
+    #: What the store's SDK takes as a bucket name: refused here, a bad one would reach
+    #: the SDK's own validation on first use, which raises outside the storage errors.
+    bucket_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9._-]+")
     string_keys: ClassVar[tuple[str, ...]] = ()
     #: The ``object_parameters`` names the store knows, and its canned ACLs (none: no ACLs).
     object_parameter_names: ClassVar[frozenset[str]] = frozenset()
@@ -94,6 +99,22 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
             raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must not be empty")
         if "/" in bucket:
             raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must be a name without '/'")
+        if not cls.bucket_pattern.fullmatch(bucket):
+            raise invalid(
+                name,
+                cls.bucket_key,
+                f"{cls.bucket_key} must be a name of letters, digits, '.', '-' and '_' "
+                f"(got {bucket!r})",
+            )
+        endpoint = options.get("endpoint_url")
+        if endpoint:
+            parts = urlsplit(endpoint)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise invalid(
+                    name,
+                    "endpoint_url",
+                    f"endpoint_url must be an http:// or https:// URL (got {endpoint!r})",
+                )
         check_object_options(
             options,
             parameters=cls.object_parameter_names,

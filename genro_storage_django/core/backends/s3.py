@@ -50,6 +50,8 @@ class S3Backend(ObjectStoreBackend):
     required_keys = frozenset({"bucket"})
     optional_keys = OBJECT_STORE_KEYS | S3_KEYS | CHECKSUM_KEYS
     string_keys = ("region", "region_name", "key", "secret", "endpoint_url")
+    # botocore also takes an access point's ARN where a bucket name goes.
+    bucket_pattern = re.compile(r"[A-Za-z0-9._-]+|arn:[A-Za-z0-9._:-]+")
     object_parameter_names = OBJECT_PARAMETERS
     acl_names = ACLS
     credentials_hint = (
