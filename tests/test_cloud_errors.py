@@ -368,23 +368,6 @@ def test_no_credentials_on_gcs(
         StorageManager({"archive": config})
 
 
-@pytest.mark.parametrize("connection_string", [None, "not a connection string"])
-def test_no_credentials_on_azure(
-    connection_string: str | None, monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
-    for variable in ("CONNECTION_STRING", "ACCOUNT_NAME", "ACCOUNT_KEY", "SAS_TOKEN"):
-        monkeypatch.delenv(f"AZURE_STORAGE_{variable}", raising=False)
-    config: dict[str, Any] = {"type": "azure", "container": "archive"}
-    if connection_string is not None:
-        config["connection_string"] = connection_string
-    # adlfs checks its connection details as it is built: the manager reports it there.
-    with pytest.raises(StorageCredentialsError, match=r"'archive'.*fix: set the mount's"):
-        StorageManager({"archive": config})
-    settings.STORAGE_MOUNTS = {"archive": config}
-    with pytest.raises(CommandError, match="connection_string"):
-        call_command("storage_ls", "archive:", stdout=io.StringIO())
-
-
 # -- the Django layer --------------------------------------------------------------------
 
 

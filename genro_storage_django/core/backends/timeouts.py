@@ -88,7 +88,6 @@ def azure_filesystem_class() -> Any:
     pausing 15 s and more, 20 s to connect); ``client_options`` rebuilds it with ours.
     """
     import adlfs
-    from azure.core.exceptions import ClientAuthenticationError
 
     class AzureBlobFileSystem(adlfs.AzureBlobFileSystem):  # type: ignore[misc]
         def __init__(self, *args: Any, client_options: Mapping[str, Any], **kwargs: Any):
@@ -96,12 +95,7 @@ def azure_filesystem_class() -> Any:
             super().__init__(*args, **kwargs)
 
         def do_connect(self) -> None:
-            try:
-                super().do_connect()
-            except ValueError as exc:
-                # adlfs says "no or malformed connection details" with a bare ValueError;
-                # as azure-core's own error the mount reports it with its fix.
-                raise ClientAuthenticationError(str(exc)) from exc
+            super().do_connect()
             client = self.service_client  # type: ignore[has-type]
             self.service_client = type(client)(
                 client.url, credential=client.credential, **self.client_options
