@@ -130,7 +130,7 @@ def check_mount_references(
                 )
             )
     for model in _models(app_configs):
-        for field in model._meta.get_fields():
+        for field in model._meta.get_fields():  # noqa: SLF001 (Django's public Options API)
             storage = getattr(field, "storage", None)
             if (
                 isinstance(field, FileField)

@@ -142,7 +142,9 @@ class AsyncBody:
                 # fsspec's async filesystems live on fsspec's own loop thread: run the
                 # coroutine there and await its result here without blocking a thread.
                 future = asyncio.run_coroutine_threadsafe(
-                    fs._cat_file(path, start=position, end=stop), fs.loop
+                    # fsspec names the coroutine methods of async filesystems with a "_".
+                    fs._cat_file(path, start=position, end=stop),  # noqa: SLF001
+                    fs.loop,
                 )
                 data = await asyncio.wrap_future(future)
                 if not data:

@@ -96,7 +96,9 @@ class AzureBackend(ObjectStoreBackend):
         # adlfs parses paths as URLs: a name ending in '?' or '#', or holding
         # '?versionid=', would silently name another blob. Refuse it instead.
         full = self.full_path(path)
-        if "?versionid=" in full.lower() or self.base_fs._strip_protocol(full) != full:
+        # _strip_protocol: fsspec's classmethod for this, meant for its users.
+        stripped = self.base_fs._strip_protocol(full)  # noqa: SLF001
+        if "?versionid=" in full.lower() or stripped != full:
             raise UnsafePathError(
                 f"{self.mount_name}:{path}: azure mounts cannot store this name "
                 "(adlfs reads '?' and '#' in it as URL syntax)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn, Protocol
 
@@ -193,8 +194,12 @@ def guard_methods(cls: type) -> None:
     so that what they raise goes through ``self.cloud_error`` first."""
     for name in GUARDED_METHODS:
         method = getattr(cls, name)
-        if not getattr(method, "_guarded", False):
+        if method not in _GUARDS:
             setattr(cls, name, _guarded(method))
+
+
+#: The wrappers made here: a subclass's inherited method is wrapped once, not again.
+_GUARDS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -207,7 +212,7 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as exc:
                 reraise(exc, self.cloud_error)
 
-        generate._guarded = True  # type: ignore[attr-defined]
+        _GUARDS.add(generate)
         return generate
 
     @functools.wraps(method)
@@ -217,7 +222,7 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             reraise(exc, self.cloud_error)
 
-    call._guarded = True  # type: ignore[attr-defined]
+    _GUARDS.add(call)
     return call
 
 

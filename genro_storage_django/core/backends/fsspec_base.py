@@ -52,7 +52,9 @@ class FsspecBackend(Backend):
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
         self.base_fs = self.create_filesystem()
-        self.root: str = self.base_fs._strip_protocol(self.root_path()).rstrip("/")
+        # _strip_protocol: fsspec's classmethod for exactly this, meant for its users.
+        stripped = self.base_fs._strip_protocol(self.root_path())  # noqa: SLF001
+        self.root: str = stripped.rstrip("/")
         # DirFileSystem treats an empty path as "not given": "/" means the whole fs.
         self.fs = DirFileSystem(path=self.root or "/", fs=self.base_fs)
 

@@ -114,6 +114,16 @@ class LocalAtomicWriter(AtomicWriter):
         os.fsync(self._fd)
         self._fsync = False
 
+    def prepare_batch_sync(self) -> tuple[int, int]:
+        """Hand buffered bytes to the OS for a batch sync (:func:`make_durable`); the
+        descriptor to sync and its filesystem's device."""
+        self._flush_buffer()
+        return self._fd, os.fstat(self._fd).st_dev
+
+    def mark_durable(self) -> None:
+        """A batch sync made the bytes durable: the commit needs no fsync of its own."""
+        self._fsync = False
+
     def _flush_buffer(self) -> None:
         if self._stream is not None:
             self._stream.flush()
@@ -170,20 +180,20 @@ def make_durable(writers: Sequence[LocalAtomicWriter]) -> list[Exception | None]
             else:
                 failures.append(None)
         return failures
-    by_device: dict[int, list[int]] = {}
+    # A mount point below the root puts some files on another filesystem: one syncfs each.
+    by_device: dict[int, tuple[int, list[int]]] = {}
     for position, writer in enumerate(writers):
-        writer._flush_buffer()
-        # A mount point below the root puts some files on another filesystem.
-        by_device.setdefault(os.fstat(writer._fd).st_dev, []).append(position)
+        fd, device = writer.prepare_batch_sync()
+        by_device.setdefault(device, (fd, []))[1].append(position)
     result: list[Exception | None] = [None] * len(writers)
-    for positions in by_device.values():
-        if syncfs(writers[positions[0]]._fd) != 0:
+    for fd, positions in by_device.values():
+        if syncfs(fd) != 0:
             code = ctypes.get_errno()
             for position in positions:
                 result[position] = OSError(code, f"syncfs: {os.strerror(code)}")
         else:
             for position in positions:
-                writers[position]._fsync = False
+                writers[position].mark_durable()
     return result
 
 
