@@ -176,3 +176,41 @@ def test_overlap_is_a_storage_and_a_value_error() -> None:
 def test_overlaps_compares_whole_path_components(first: str, second: str, expected: bool) -> None:
     assert overlaps(PhysicalLocation("s", first), PhysicalLocation("s", second)) is expected
     assert not overlaps(PhysicalLocation("s", first), PhysicalLocation("t", second))
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "second", "expected"),
+    [
+        ("s3", None, "https://s3.amazonaws.com", True),
+        ("s3", None, "https://s3.eu-west-1.amazonaws.com/", True),
+        ("s3", "https://s3.amazonaws.com", "https://s3.dualstack.us-east-1.amazonaws.com", True),
+        ("s3", "http://127.0.0.1:9000/", "HTTP://127.0.0.1:9000", True),
+        ("s3", "https://minio.example:443", "https://Minio.Example", True),
+        ("s3", "http://minio.example:80", "http://minio.example", True),
+        ("s3", "http://127.0.0.1:9000", "http://127.0.0.1:9001", False),
+        ("s3", None, "https://minio.example", False),
+        ("s3", None, "https://s3.cn-north-1.amazonaws.com.cn", False),
+        ("gcs", None, "https://storage.googleapis.com", True),
+        ("gcs", None, "http://127.0.0.1:4443", False),
+    ],
+)
+def test_one_bucket_through_two_spellings_of_its_endpoint(
+    kind: str, first: str | None, second: str | None, expected: bool
+) -> None:
+    # Two spellings of one service would otherwise read as two stores: a sync with
+    # --delete from a prefix into the bucket's root would then prune its own source.
+    def mount(prefix: str, endpoint: str | None) -> dict[str, object]:
+        config: dict[str, object] = {"type": kind, "bucket": "acme", "prefix": prefix}
+        config |= {"key": "k", "secret": "s"} if kind == "s3" else {"token": "anon"}
+        return config | ({"endpoint_url": endpoint} if endpoint else {})
+
+    manager = StorageManager({"outer": mount("", first), "inner": mount("in", second)})
+    if expected:
+        with pytest.raises(OverlappingPathsError):
+            sync(manager.node("inner:"), manager.node("outer:"), delete=True)
+    inner, outer = manager.node("inner:"), manager.node("outer:")
+    found = overlaps(
+        inner.backend.physical_location(inner.location),
+        outer.backend.physical_location(outer.location),
+    )
+    assert found is expected

@@ -60,6 +60,7 @@ class GCSBackend(ObjectStoreBackend):
         "'anon' for a public bucket) or GOOGLE_APPLICATION_CREDENTIALS"
     )
     default_endpoint = PUBLIC_ENDPOINT
+    public_hosts = ("googleapis.com",)
 
     def filesystem_class(self) -> Any:
         return gcs_filesystem_class(1 + self.limits.retries)

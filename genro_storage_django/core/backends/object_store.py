@@ -79,6 +79,8 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
     #: the SDK's own validation on first use, which raises outside the storage errors.
     bucket_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9._-]+")
     string_keys: ClassVar[tuple[str, ...]] = ()
+    #: Hosts (and their subdomains) of the provider's own service, one bucket namespace.
+    public_hosts: ClassVar[tuple[str, ...]] = ()
     #: The ``object_parameters`` names the store knows, and its canned ACLs (none: no ACLs).
     object_parameter_names: ClassVar[frozenset[str]] = frozenset()
     acl_names: ClassVar[frozenset[str]] = frozenset()
@@ -168,9 +170,25 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
         return f"{bucket}/{prefix}" if prefix else bucket
 
     def store_identity(self) -> Hashable:
-        # The endpoint, never the credentials: two key pairs may reach the same bucket,
+        # The service, never the credentials: two key pairs may reach the same bucket,
         # which the physical path (bucket first) then names alike.
-        return (self.protocol_name, self.endpoint())
+        return (self.protocol_name, self.service())
+
+    def service(self) -> str:
+        """The endpoint as one spelling per service, so that a bucket reached through
+        two spellings is seen as one: case, a default port and a trailing slash do not
+        count, and any host of the provider's public service (:attr:`public_hosts`,
+        where bucket names are global) is that service."""
+        endpoint = self.endpoint()
+        if not endpoint:
+            return "public"
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower()
+        if any(host == public or host.endswith("." + public) for public in self.public_hosts):
+            return "public"
+        default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+        port = "" if parts.port in (None, default_port) else f":{parts.port}"
+        return f"{host}{port}{parts.path.rstrip('/')}"
 
     def endpoint(self) -> str | None:
         """The service's address as configured (None: the provider's public one)."""

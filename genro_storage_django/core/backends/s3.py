@@ -59,6 +59,8 @@ class S3Backend(ObjectStoreBackend):
         "AWS_PROFILE or an instance role; anon: true for a public bucket"
     )
     default_endpoint = "https://s3.amazonaws.com"
+    # Every region, FIPS and dual-stack endpoint of one partition (not amazonaws.com.cn).
+    public_hosts = ("amazonaws.com",)
     extra = "s3"
     requires = ("s3fs",)
     _signing_client: Any = None
