@@ -17,6 +17,7 @@ import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode
 from tests.cloud import CLOUD_BUCKET, CLOUD_KINDS, cloud_config
+from tests.composite_mounts import FirstOfBackend
 
 _counter = itertools.count()
 
@@ -77,24 +78,38 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
 
 
 def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageManager:
-    """A manager with one mount ``m`` of ``kind``; ``relative-<kind>`` nests it."""
+    """A manager with one mount ``m`` of ``kind``; ``relative-<kind>`` nests it, and
+    ``first-of-<kind>`` puts it first under a composite whose second parent is memory."""
     if kind.startswith("relative-"):
         inner = kind.removeprefix("relative-")
         manager = StorageManager({"base": MOUNT_KINDS[inner](tmp_path, request)})
         manager.add_mount({"name": "m", "type": "relative", "path": "base:nested/deeper"})
         return manager
+    if kind.startswith("first-of-"):
+        inner = kind.removeprefix("first-of-")
+        manager = StorageManager()
+        manager.register_backend_type(FirstOfBackend.type_name, FirstOfBackend)
+        manager.configure(
+            {
+                "base": MOUNT_KINDS[inner](tmp_path, request),
+                "spare": {"type": "memory"},
+                "m": {"type": "first-of", "parents": ["base", "spare"]},
+            }
+        )
+        return manager
     return StorageManager({"m": MOUNT_KINDS[kind](tmp_path, request)})
 
 
 def all_kinds() -> list[Any]:
-    kinds = [*MOUNT_KINDS, "relative-local", "relative-memory", "relative-s3"]
+    composites = ["relative-local", "relative-memory", "relative-s3"]
+    composites += ["first-of-local", "first-of-memory"]
     return [
         pytest.param(
             kind,
             id=kind,
-            marks=[pytest.mark.cloud] if kind.removeprefix("relative-") in CLOUD_KINDS else [],
+            marks=[pytest.mark.cloud] if kind.split("-")[-1] in CLOUD_KINDS else [],
         )
-        for kind in kinds
+        for kind in [*MOUNT_KINDS, *composites]
     ]
 
 

@@ -1,8 +1,7 @@
 """Mounts built on other mounts: the manager and the transfer engine know no type by name.
 
-``FirstOfBackend`` exists only here: a two-parent mount that reads a path from the
-first parent holding it and writes to the first parent. If the manager or the copy
-engine still special-cased ``relative``, these tests would fail for it.
+``FirstOfBackend`` (tests/composite_mounts.py) exists only in the tests: if the manager
+or the copy engine still special-cased ``relative``, these tests would fail for it.
 """
 
 from __future__ import annotations
@@ -20,79 +19,9 @@ from genro_storage_django.core import (
     StorageManager,
     sync,
 )
-from genro_storage_django.core.backends import AtomicWriter, Backend, StatResult
-from genro_storage_django.core.backends.composite import CompositeBackend
+from genro_storage_django.core.backends import Backend
 from genro_storage_django.core.backends.local import LocalBackend
-from genro_storage_django.core.config import invalid
-from genro_storage_django.core.paths import normalize
-
-
-class FirstOfBackend(CompositeBackend):
-    type_name = "first-of"
-    required_keys = frozenset({"parents"})
-
-    @classmethod
-    def validate_options(cls, options: Mapping[str, Any]) -> None:
-        parents = options["parents"]
-        if not (isinstance(parents, list) and parents and all(isinstance(p, str) for p in parents)):
-            raise invalid(options["name"], "parents", "parents must be a list of mount names")
-
-    @classmethod
-    def parent_names(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
-        return tuple(options["parents"])
-
-    def resolve_location(self, location: str) -> tuple[Backend, str]:
-        parents = [self.parent_backend(name) for name in self.parent_mounts]
-        for parent in parents:
-            inner = parent.locate(location)
-            if parent.exists(inner):
-                return parent.resolve_location(inner)
-        return parents[0], parents[0].locate(location)
-
-    def locate(self, path: str) -> str:
-        return normalize(path)
-
-    def relative(self, location: str) -> str:
-        return location
-
-    def stat(self, location: str) -> StatResult:
-        holder, inner = self.resolve_location(location)
-        return holder.stat(inner)
-
-    def listdir(self, location: str) -> list[StatResult]:
-        merged: dict[str, StatResult] = {}
-        for name in reversed(self.parent_mounts):
-            parent = self.parent_backend(name)
-            inner = parent.locate(location)
-            if parent.exists(inner):
-                merged.update({entry.name: entry for entry in parent.listdir(inner)})
-        if not merged and not self.exists(location):
-            raise FileNotFoundError(location)
-        return sorted(merged.values(), key=lambda entry: entry.name)
-
-    def open_read(self, location: str) -> IO[bytes]:
-        holder, inner = self.resolve_location(location)
-        return holder.open_read(inner)
-
-    def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
-        holder, inner = self._first(location)
-        return holder.open_writer(inner, exclusive=exclusive)
-
-    def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
-        holder, inner = self._first(location)
-        holder.mkdir(inner, parents=parents, exist_ok=exist_ok)
-
-    def remove_file(self, location: str) -> None:
-        holder, inner = self.resolve_location(location)
-        holder.remove_file(inner)
-
-    def remove_dir(self, location: str, *, recursive: bool) -> None:
-        holder, inner = self.resolve_location(location)
-        holder.remove_dir(inner, recursive=recursive)
-
-    def _first(self, location: str) -> tuple[Backend, str]:
-        first = self.parent_backend(self.parent_mounts[0])
-        return first, first.locate(location)
+from tests.composite_mounts import FirstOfBackend
 
 
 class CountingLocal(LocalBackend):
@@ -202,11 +131,14 @@ def test_a_cycle_is_refused_naming_it(tmp_path: Path) -> None:
         make_manager(tmp_path, mounts)
 
 
-def test_a_cycle_through_existing_mounts_is_refused(tmp_path: Path) -> None:
-    manager = make_manager(
-        tmp_path,
-        {"a": {"type": "memory"}, "u": {"type": "first-of", "parents": ["a"]}},
-    )
+@pytest.mark.parametrize(
+    "child",
+    [{"type": "first-of", "parents": ["a"]}, {"type": "relative", "path": "a:x"}],
+    ids=["first-of", "relative"],
+)
+def test_a_cycle_through_existing_mounts_is_refused(tmp_path: Path, child: Any) -> None:
+    # Accepted before, and the permission refresh then recursed without end.
+    manager = make_manager(tmp_path, {"a": {"type": "memory"}, "u": child})
     with pytest.raises(StorageConfigError, match=r"form a cycle: a -> u -> a"):
         manager.add_mount({"name": "a", "type": "relative", "path": "u:x"})
     assert manager.get_mount("a").type_name == "memory"  # nothing changed

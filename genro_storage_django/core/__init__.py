@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .backends import AtomicWriter, Backend, StatResult, register_backend_type
+from .backends import AtomicWriter, Backend, CompositeBackend, StatResult, register_backend_type
 from .config import ConfigProblem, Permissions
 from .errors import (
     BackendUnavailableError,
@@ -47,6 +47,7 @@ __all__ = [
     "Backend",
     "BackendUnavailableError",
     "Compare",
+    "CompositeBackend",
     "ConfigProblem",
     "DirectoryNotEmptyError",
     "FsspecBackend",

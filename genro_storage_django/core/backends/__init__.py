@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BackendUnavailableError, StorageConfigError
 from .base import AtomicWriter, Backend, StatResult
+from .composite import CompositeBackend
 
 if TYPE_CHECKING:
     from .fsspec_base import FsspecBackend
@@ -21,6 +22,7 @@ __all__ = [
     "AtomicWriter",
     "Backend",
     "BackendRegistry",
+    "CompositeBackend",
     "FsspecBackend",
     "StatResult",
     "default_registry",

@@ -252,12 +252,18 @@ class Backend(ABC):
         ``on_skip(path, reason)`` hears of the entries left out (see
         :mod:`~genro_storage_django.core.listing`); this walk, over a store without
         links, leaves none out. It keeps a stack rather than recursing, so no depth
-        of directories exhausts Python's recursion limit.
+        of directories exhausts Python's recursion limit. A directory that is not
+        there (or is gone by the time the walk reaches it) holds no files: the walk of
+        a missing directory is empty, as on every built-in backend.
         """
         stack = [location]
         while stack:
             directory = stack.pop()
-            for entry in self.listdir(directory):
+            try:
+                entries = self.listdir(directory)
+            except FileNotFoundError:
+                continue
+            for entry in entries:
                 child = self.join_location(directory, entry.name)
                 if entry.is_dir:
                     stack.append(child)
