@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from genro_storage_django.core import StorageManager
+from genro_storage_django.core import StorageConfigError, StorageManager
 
 WRITER = textwrap.dedent(
     """
@@ -184,3 +185,35 @@ def test_fsync_before_publishing_unless_turned_off(
     assert published_at_fsync == (expected if durable else [])
     assert (tmp_path / "target.txt").read_bytes() == b"written"
     assert (tmp_path / "copy.txt").read_bytes() == b"copied"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"protocol": "dir", "options": {"path": "{root}", "target_protocol": "file"}},
+        {"protocol": "simplecache", "path": "{root}", "options": {"target_protocol": "file"}},
+        {"protocol": "filecache", "path": "{root}", "options": {"target_protocol": "file"}},
+        {
+            "protocol": "simplecache",
+            "options": {
+                "target_protocol": "dir",
+                "target_options": {"path": "{root}", "target_protocol": "file"},
+            },
+        },
+    ],
+    ids=["dir", "simplecache", "filecache", "cache-over-dir"],
+)
+def test_fsspec_wrappers_over_the_local_disk_are_refused(
+    tmp_path: Path, config: dict[str, object]
+) -> None:
+    # Through a wrapper the disk's symlink check is out of reach: a link inside the root
+    # would read, write and delete outside it. Only the file protocol itself is kept in.
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    (root / "escape").symlink_to(outside)
+    filled = json.loads(json.dumps(config).replace("{root}", str(root)))
+    with pytest.raises(StorageConfigError, match=r"mount 'w'.*local disk.*'protocol': 'file'"):
+        StorageManager({"w": {"type": "fsspec", **filled}})
+    assert (outside / "secret.txt").read_bytes() == b"secret"

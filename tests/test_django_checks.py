@@ -224,3 +224,15 @@ def test_user_policies_without_auth_middleware_warn(settings: Settings) -> None:
         "django.contrib.auth.middleware.AuthenticationMiddleware",
     ]
     assert check_storage_mounts() == []
+
+
+def test_an_fsspec_wrapper_over_the_local_disk_is_a_check_error(settings: Settings) -> None:
+    wrapper = {"type": "fsspec", "protocol": "dir"}
+    found = mounts_check(
+        settings, {"m": {**wrapper, "options": {"path": "/srv", "target_protocol": "local"}}}
+    )
+    assert ids(found) == ["genro_storage_django.E008"]
+    assert "wraps the local disk" in found[0].msg
+    # A target that is no protocol is left to the wrapper's own construction.
+    found = mounts_check(settings, {"m": {**wrapper, "options": {"target_protocol": "nope"}}})
+    assert "wraps the local disk" not in " ".join(message.msg for message in found)

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+from fsspec.spec import AbstractFileSystem
 
 from ..config import invalid, refuse_nul_path
+from ..errors import StorageConfigError
 from ..listing import OnSkip
 from .base import AtomicWriter, StatResult
 from .fsspec_base import FsspecBackend
@@ -24,7 +26,35 @@ from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["GenericFsspecBackend"]
+__all__ = ["GenericFsspecBackend", "wrapped_disk_error", "wraps_the_local_disk"]
+
+
+def wraps_the_local_disk(fs: Any) -> bool:
+    """True when ``fs`` is a wrapper (``dir``, the caches...) around a local filesystem,
+    at any depth: the wrapped filesystem is its ``fs``, by fsspec's convention."""
+    inner = getattr(fs, "fs", None)
+    while isinstance(inner, AbstractFileSystem) and inner is not fs:
+        if isinstance(inner, LocalFileSystem):
+            return True
+        fs, inner = inner, getattr(inner, "fs", None)
+    return False
+
+
+def _is_local(protocol: str) -> bool:
+    try:
+        return issubclass(fsspec.get_filesystem_class(protocol), LocalFileSystem)
+    except (ValueError, ImportError):
+        return False  # not a protocol: the wrapper's own construction says so
+
+
+def wrapped_disk_error(mount_name: str, protocol: str) -> StorageConfigError:
+    return invalid(
+        mount_name,
+        "protocol",
+        f"protocol {protocol!r} wraps the local disk, where a symlink inside the root "
+        "would lead out of it; for a directory on this machine use "
+        "{'type': 'fsspec', 'protocol': 'file', 'path': ...} or type 'local'",
+    )
 
 
 class GenericFsspecBackend(FsspecBackend):
@@ -37,6 +67,8 @@ class GenericFsspecBackend(FsspecBackend):
         self.disk: DiskRoot | None = None
         if isinstance(self.base_fs, LocalFileSystem):
             self.disk = DiskRoot(self.root or os.sep, f"{mount_name}:")
+        elif wraps_the_local_disk(self.base_fs):
+            raise wrapped_disk_error(mount_name, options["protocol"])
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -55,6 +87,11 @@ class GenericFsspecBackend(FsspecBackend):
                 f"fsspec cannot load protocol {protocol!r}: {exc}",
                 code="missing_extra",
             ) from exc
+        # Reported by manage.py check too, which builds no filesystem; a wrapper given
+        # its target otherwise (an fs instance) is refused when the mount is built.
+        target = options.get("options", {}).get("target_protocol")
+        if isinstance(target, str) and _is_local(target):
+            raise wrapped_disk_error(options["name"], protocol)
 
     def create_filesystem(self) -> Any:
         return fsspec.filesystem(self.options["protocol"], **self.options.get("options", {}))
