@@ -18,8 +18,9 @@ from genro_storage_django.core import (
     StorageConfigError,
     StorageManager,
     sync,
+    validate_mounts,
 )
-from genro_storage_django.core.backends import Backend
+from genro_storage_django.core.backends import Backend, default_registry
 from genro_storage_django.core.backends.local import LocalBackend
 from tests.composite_mounts import FirstOfBackend
 
@@ -131,6 +132,30 @@ def test_a_cycle_is_refused_naming_it(tmp_path: Path) -> None:
         make_manager(tmp_path, mounts)
 
 
+def test_a_loop_is_reported_for_its_own_mounts_only(tmp_path: Path) -> None:
+    mounts = {
+        "a": {"type": "memory"},
+        "d": {"type": "first-of", "parents": ["a"]},
+        "e": {"type": "first-of", "parents": ["d"]},
+        "x": {"type": "first-of", "parents": ["d", "e", "y"]},  # d reached twice: no cycle
+        "y": {"type": "first-of", "parents": ["z"]},
+        "z": {"type": "first-of", "parents": ["y"]},
+    }
+    problems = make_manager(tmp_path, {}).check(mounts)
+    assert [(p.mount, p.message) for p in problems] == [
+        ("y", "mount 'y': mounts built on other mounts form a cycle: y -> z -> y"),
+        ("z", "mount 'z': mounts built on other mounts form a cycle: z -> y -> z"),
+    ]
+
+
+def test_validate_mounts_takes_known_names_alone() -> None:
+    registry = default_registry.copy()
+    registry.register("first-of", FirstOfBackend)
+    config = {"name": "u", "type": "first-of", "parents": ["a"]}
+    assert validate_mounts([config], registry, known={"a"}) == []
+    assert [p.code for p in validate_mounts([config], registry)] == ["unknown_parent"]
+
+
 @pytest.mark.parametrize(
     "child",
     [{"type": "first-of", "parents": ["a"]}, {"type": "relative", "path": "a:x"}],
@@ -161,6 +186,8 @@ def test_permissions_combine_and_follow_a_replaced_parent(tmp_path: Path) -> Non
     assert manager.get_mount("r").permissions is Permissions.READONLY
     with pytest.raises(StorageConfigError, match="parent of first-of mount 'u'"):
         manager.delete_mount("b")
+    manager.configure([{"name": "v", "type": "first-of", "parents": ["b"]}])  # b exists
+    assert manager.get_mount("v").permissions is Permissions.READWRITE
 
 
 class OwnPermissions(FirstOfBackend):
@@ -185,6 +212,24 @@ def test_a_composite_may_keep_its_own_permissions(tmp_path: Path) -> None:
         }
     )
     assert manager.get_mount("u").permissions is Permissions.DELETE
+
+
+class HoldsItsOwn(FirstOfBackend):
+    """A composite whose files are its own (an archive, say): nothing to look through."""
+
+    type_name = "holds-its-own"
+
+    def resolve_location(self, location: str) -> tuple[Backend, str]:
+        return self, location
+
+
+def test_a_composite_holding_its_own_files_is_its_own_store(tmp_path: Path) -> None:
+    manager = StorageManager()
+    manager.register_backend_type("holds-its-own", HoldsItsOwn)
+    manager.configure({"a": {"type": "memory"}, "h": {"type": "holds-its-own", "parents": ["a"]}})
+    own = manager.get_backend("h").physical_location("x")
+    assert own.path == "x"
+    assert own.store != manager.get_backend("a").physical_location("x").store
 
 
 def test_optional_features_have_defaults_on_every_backend(manager: StorageManager) -> None:

@@ -74,7 +74,7 @@ class ConfigProblem:
 
 
 class MountContext(Protocol):
-    """What a backend may ask the manager about other mounts (relative mounts do)."""
+    """What a backend may ask the manager about other mounts (composite mounts do)."""
 
     def resolve_backend(self, name: str) -> Backend: ...
 

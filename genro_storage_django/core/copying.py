@@ -4,7 +4,7 @@ One file at a time (:func:`copy_one`: server-side within one storage system,
 streamed in chunks across systems, verified before a move deletes its source),
 several at once (:func:`copy_each`, on worker threads), or, for a sync's copies
 within one system, in batches through :meth:`Backend.copy_files_within`
-(:func:`copy_in_batches`).
+(:func:`copy_batched`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .skips import SkipFunction, SkipStrategy, skip_reason
 if TYPE_CHECKING:
     from .node import StorageNode
 
-__all__ = ["CopyPlan", "copies_within", "copy_each", "copy_in_batches", "copy_one"]
+__all__ = ["CopyPlan", "copy_batched", "copy_each", "copy_one"]
 
 _T = TypeVar("_T")
 
@@ -33,9 +33,6 @@ _T = TypeVar("_T")
 #: many files and, unless it is one larger file, this many bytes.
 BATCH_FILES = 64
 BATCH_BYTES = 8 << 20
-
-#: One server-side copy: (source location, target location, mtime to set or None).
-_Copy = tuple[str, str, float | None]
 
 
 @dataclass
@@ -53,15 +50,6 @@ class CopyPlan:
     preserve_mtime: bool
     verify: bool
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def copies_within(item: FileTransfer) -> bool:
-    """Whether ``item`` can be copied server-side (composite mounts looked through)."""
-    try:
-        source, _, target, _ = _holders(item.source, item.target)
-    except Exception:
-        return False  # a path that cannot be located: copy_one reports it for its file
-    return source.can_copy_within(target)
 
 
 def _holders(source: StorageNode, target: StorageNode) -> tuple[Backend, str, Backend, str]:
@@ -90,9 +78,41 @@ def copy_each(
     _in_parallel(items, one, plan.workers)
 
 
-def copy_in_batches(items: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
-    """Copy items that stay within one storage system in batches (see :func:`_batches`)."""
-    _in_parallel(_batches(items), lambda batch: _copy_batch(batch, plan, report), plan.workers)
+@dataclass(frozen=True)
+class _Within:
+    """An item to copy server-side, with the backends that hold its two ends."""
+
+    item: FileTransfer
+    source_store: Backend
+    target_store: Backend
+    copy: tuple[str, str, float | None]  # (source location, target location, mtime)
+
+
+def copy_batched(items: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
+    """Copy items, those that stay within one storage system in batches.
+
+    The backends that hold each item's ends are found once (composite mounts looked
+    through); an item they cannot copy server-side, or whose ends cannot be found, goes
+    to :func:`copy_each`, which reports the failure for its file.
+    """
+    within: list[_Within] = []
+    streamed: list[FileTransfer] = []
+    for item in items:
+        try:
+            source_store, source_location, target_store, target_location = _holders(
+                item.source, item.target
+            )
+        except Exception:
+            streamed.append(item)
+            continue
+        if not source_store.can_copy_within(target_store):
+            streamed.append(item)
+            continue
+        mtime = item.source_stat.mtime if plan.preserve_mtime else None
+        copy = (source_location, target_location, mtime)
+        within.append(_Within(item, source_store, target_store, copy))
+    _in_parallel(_batches(within), lambda batch: _copy_batch(batch, plan, report), plan.workers)
+    copy_each(streamed, plan, report, delete_source=False)
 
 
 def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: int) -> None:
@@ -104,63 +124,43 @@ def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: in
             list(pool.map(function, work))
 
 
-def _batches(items: Sequence[FileTransfer]) -> list[list[FileTransfer]]:
-    """Consecutive items between the same two mounts, in batches of bounded size.
+def _batches(items: Sequence[_Within]) -> list[list[_Within]]:
+    """Consecutive items between the same two backends, in batches of bounded size.
 
     The byte bound gives a large file a batch of its own, so that concurrent
     transfers share the large files out rather than one worker getting them all.
     """
-    batches: list[list[FileTransfer]] = []
+    batches: list[list[_Within]] = []
     batch_bytes = 0
-    for item in items:
+    for within in items:
+        size = within.item.source_stat.size
         current = batches[-1] if batches else None
         if (
             current is None
             or len(current) >= BATCH_FILES
-            or batch_bytes + item.source_stat.size > BATCH_BYTES
-            or current[0].source.backend is not item.source.backend
-            or current[0].target.backend is not item.target.backend
+            or batch_bytes + size > BATCH_BYTES
+            or current[0].source_store is not within.source_store
+            or current[0].target_store is not within.target_store
         ):
-            batches.append([item])
-            batch_bytes = item.source_stat.size
+            batches.append([within])
+            batch_bytes = size
         else:
-            current.append(item)
-            batch_bytes += item.source_stat.size
+            current.append(within)
+            batch_bytes += size
     return batches
 
 
-def _copy_batch(batch: Sequence[FileTransfer], plan: CopyPlan, report: TransferReport) -> None:
-    """Copy a batch server-side through the holding backend's :meth:`copy_files_within`.
-
-    A batch shares its two mounts (see :func:`_batches`); a composite mount may still
-    hold its files on several parents, so the copies go out one group per pair of
-    holding backends.
-    """
-    groups: dict[tuple[Backend, Backend], list[tuple[FileTransfer, _Copy]]] = {}
-    for item in batch:
-        try:
-            mtime = item.source_stat.mtime if plan.preserve_mtime else None
-            source_store, source_location, target_store, target_location = _holders(
-                item.source, item.target
-            )
-        except Exception as exc:
-            _failed(item.source, item.target, exc, plan, report)
-            continue
-        copy: _Copy = (source_location, target_location, mtime)
-        groups.setdefault((source_store, target_store), []).append((item, copy))
+def _copy_batch(batch: Sequence[_Within], plan: CopyPlan, report: TransferReport) -> None:
+    """Copy a batch server-side through its backend's :meth:`copy_files_within`."""
+    for within in batch:
+        item = within.item
         plan.callback.on_file_start(item.source, item.target, item.source_stat.size)
-    for (source_store, target_store), group in groups.items():
-        outcomes = source_store.copy_files_within([copy for _, copy in group], target_store)
-        _report_batch([item for item, _ in group], outcomes, plan, report)
-
-
-def _report_batch(
-    started: Sequence[FileTransfer],
-    outcomes: Sequence[Exception | None],
-    plan: CopyPlan,
-    report: TransferReport,
-) -> None:
-    for item, outcome in zip(started, outcomes, strict=True):
+    # A batch shares its two backends (see _batches).
+    outcomes = batch[0].source_store.copy_files_within(
+        [within.copy for within in batch], batch[0].target_store
+    )
+    for within, outcome in zip(batch, outcomes, strict=True):
+        item = within.item
         if outcome is None:
             plan.callback.on_bytes(item.source_stat.size)
             _copied(item.source, item.target, item.source_stat.size, plan, report, False)

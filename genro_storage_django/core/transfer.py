@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
-from .copying import CopyPlan, copies_within, copy_each, copy_in_batches, copy_one
+from .copying import CopyPlan, copy_batched, copy_each, copy_one
 from .errors import DirectoryNotEmptyError, TransferError
 from .globbing import compile_filters
 from .overlap import refuse_overlap
@@ -239,12 +239,7 @@ def transfer_files(
     )
     plan.callback.on_start(len(items), sum(item.source_stat.size for item in items))
     started = time.monotonic()
-    within: list[FileTransfer] = []
-    streamed: list[FileTransfer] = []
-    for item in items:
-        (within if copies_within(item) else streamed).append(item)
-    copy_in_batches(within, plan, report)
-    copy_each(streamed, plan, report, delete_source=False)
+    copy_batched(items, plan, report)
     report.seconds += time.monotonic() - started
     return report
 
