@@ -17,6 +17,7 @@ from genro_storage_django.serving.direct_upload import DirectUploadView
 from tests.cloud import cloud_config
 from tests.test_cloud_direct_uploads import send
 from tests.testapp.views import DirectUpload
+from tests.upload_signatures import s3_post_allows
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db]
 
@@ -74,6 +75,20 @@ def test_a_file_other_than_announced_is_deleted(
         assert ask(client, {"token": nothing.json()["token"]}).json() == {
             "error": "nothing arrived"
         }
+
+
+def test_the_store_refuses_more_than_was_announced(
+    request: pytest.FixtureRequest, client: Client
+) -> None:
+    # A client that never asks for the check keeps what it sent: the signature itself
+    # must hold it to the size it announced, not only to the view's max_size.
+    config = cloud_config("s3", request)
+    with override_settings(STORAGE_MOUNTS={"direct": config}):
+        answer = ask(client, {"filename": "a.txt", "size": 5, "content_type": "text/plain"}).json()
+    # moto stores whatever is posted: the signed policy says what S3 would store.
+    fields, secret, bucket = answer["fields"], config["secret"], config["bucket"]
+    assert s3_post_allows(fields, secret, bucket=bucket, size=5, content_type="text/plain")
+    assert not s3_post_allows(fields, secret, bucket=bucket, size=6, content_type="text/plain")
 
 
 @pytest.mark.parametrize(

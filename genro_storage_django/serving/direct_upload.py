@@ -6,7 +6,8 @@ both):
 
 1. ``{"filename", "size", "content_type"}``: a new name in ``directory`` and the signed
    request for it (:meth:`StorageNode.presigned_upload`), plus a ``token`` naming what
-   was announced. Refused (400) over ``max_size`` or for a type not in
+   was announced; the signature limits the upload to the announced size where the store
+   enforces one (S3, GCS). Refused (400) over ``max_size`` or for a type not in
    ``content_types``.
 2. ``{"token"}``, once the file is sent: :meth:`StorageNode.verify_upload` against the
    announcement; an object that does not match is deleted (400), one that does is
@@ -91,8 +92,10 @@ class DirectUploadView(View):
             return _error(f"files of type {content_type!r} are not accepted")
         node = MountStorage(mount=self.mount).node(self.name_for(filename))
         try:
+            # The announced size, not max_size: a client that skips the check is still
+            # held to it wherever the store enforces a size (S3, GCS).
             upload = node.presigned_upload(
-                expires_in=self.expires_in, max_size=self.max_size, content_type=content_type
+                expires_in=self.expires_in, max_size=size, content_type=content_type
             )
         except StorageError as exc:
             return _error(str(exc), 503)
