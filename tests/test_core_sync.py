@@ -461,3 +461,33 @@ def test_a_batch_copied_without_sendfile_lands_whole_with_its_times(
     for path, data in contents.items():
         assert manager.node("dst:", path).read_bytes() == data
         assert manager.node("dst:", path).mtime() == manager.node("src:", path).mtime()
+
+
+@pytest.mark.parametrize("kind", ["local", "fsspec"])
+def test_delete_never_removes_a_kept_file_through_a_symlinked_directory(
+    tmp_path: Path, kind: str
+) -> None:
+    # dst/link -> sub: dst:link/x is dst:sub/x under another name. The source has sub/x
+    # only, so link/x is "extra", and deleting it would delete the kept sub/x.
+    source, target = tmp_path / "src", tmp_path / "dst"
+    (source / "sub").mkdir(parents=True)
+    (target / "sub").mkdir(parents=True)
+    for root in (source, target):
+        (root / "sub" / "x.txt").write_bytes(b"kept")
+    (target / "sub" / "gone.txt").write_bytes(b"extra")
+    (target / "link").symlink_to("sub")
+
+    def config(path: Path) -> dict[str, str]:
+        if kind == "local":
+            return {"type": "local", "path": str(path)}
+        return {"type": "fsspec", "protocol": "file", "path": str(path)}
+
+    manager = StorageManager({"s": config(source), "d": config(target)})
+    report = sync(manager.node("s:"), manager.node("d:"), delete=True)
+    assert report.ok, report.errors
+    assert (target / "sub" / "x.txt").read_bytes() == b"kept"
+    # An extra file is deleted once, under its first name, not again through the link.
+    assert report.deleted == ["d:link/gone.txt"]
+    assert not (target / "sub" / "gone.txt").exists()
+    assert ("d:link/x.txt", "symlink-alias") in report.skipped
+    assert ("d:sub/gone.txt", "symlink-alias") in report.skipped

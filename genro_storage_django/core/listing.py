@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REASONS",
+    "SYMLINK_ALIAS",
     "SYMLINK_LOOP",
     "UNSAFE_NAME",
     "OnSkip",
@@ -50,9 +51,11 @@ logger = logging.getLogger("genro_storage_django.listing")
 UNSAFE_NAME = "unsafe-name"
 #: A symlink back to a directory the walk is inside, or one that resolves to itself.
 SYMLINK_LOOP = "symlink-loop"
+#: A file a sync does not delete: by another name (a symlinked directory) it is kept.
+SYMLINK_ALIAS = "symlink-alias"
 #: Printable ASCII without a separator or a percent sign: safe unless "." or "..".
 _PLAIN = re.compile(r"[ -$&-.0-\[\]-~]+")
-REASONS = frozenset({UNSAFE_NAME, SYMLINK_LOOP})
+REASONS = frozenset({UNSAFE_NAME, SYMLINK_LOOP, SYMLINK_ALIAS})
 
 OnSkip = Callable[[str, str], Any]
 

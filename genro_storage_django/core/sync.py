@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from .backends.base import StatResult
 from .compare import current_reason, is_newer, same_content
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
-from .listing import OnSkip
+from .listing import SYMLINK_ALIAS, OnSkip
 from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
@@ -143,10 +143,38 @@ def plan_sync(
         )
         _record(plan, item, verdict)
     if delete:
-        plan.deletions = [
+        doomed = [
             destination.listed_below(relative) for relative in sorted(targets.keys() - sources)
         ]
+        plan.deletions = _without_aliases(plan, doomed, kept=targets.keys() & sources)
     return plan
+
+
+def _without_aliases(
+    plan: SyncPlan, doomed: list[StorageNode], *, kept: Iterable[str]
+) -> list[StorageNode]:
+    """``doomed`` less the files that are a kept file, or one deleted before, by another
+    name: a symlinked directory inside the destination lists its files a second time,
+    and deleting a file by that name deletes it by every name."""
+    if not doomed or _identity(doomed[0]) is None:
+        return doomed  # no deletions, or paths on this storage never alias
+    seen = {_identity(plan.destination.listed_below(relative)) for relative in kept}
+    chosen = []
+    for node in doomed:
+        found = _identity(node)
+        if found is not None and found in seen:
+            plan.skips.append((node.fullpath, SYMLINK_ALIAS))
+            continue
+        seen.add(found)
+        chosen.append(node)
+    return chosen
+
+
+def _identity(node: StorageNode) -> Hashable | None:
+    try:
+        return node.backend.identity(node.location)
+    except OSError:
+        return None  # gone since the listing: its deletion reports it
 
 
 def sync(
