@@ -40,6 +40,16 @@ def disk_mount(kind: str, root: Path) -> dict[str, Any]:
 DISK_KINDS = ["local", "fsspec-file"]
 
 
+def mount_m(kind: str, tmp_path: Path) -> tuple[StorageManager, Path]:
+    """A manager whose mount ``m`` is of ``kind`` (or ``relative-local``: a relative mount
+    on ``base:top``), and the directory on disk ``m:`` stands for."""
+    if kind == "relative-local":
+        manager = StorageManager({"base": disk_mount("local", tmp_path / "root")})
+        manager.add_mount({"name": "m", "type": "relative", "path": "base:top"})
+        return manager, tmp_path / "root" / "top"
+    return StorageManager({"m": disk_mount(kind, tmp_path / "root")}), tmp_path / "root"
+
+
 def put(directory: Path, name: bytes, data: bytes = b"x") -> None:
     with open(os.path.join(os.fsencode(directory), name), "wb") as stream:
         stream.write(data)
@@ -209,13 +219,7 @@ def test_a_symlink_in_a_relative_mount_stays_below_its_sub_directory(
 
 @pytest.mark.parametrize("kind", [*DISK_KINDS, "relative-local"])
 def test_symlink_loops_are_reported_not_followed(kind: str, tmp_path: Path) -> None:
-    if kind == "relative-local":
-        manager = StorageManager({"base": disk_mount("local", tmp_path / "root")})
-        manager.add_mount({"name": "m", "type": "relative", "path": "base:top"})
-        root = tmp_path / "root" / "top"
-    else:
-        manager = StorageManager({"m": disk_mount(kind, tmp_path / "root")})
-        root = tmp_path / "root"
+    manager, root = mount_m(kind, tmp_path)
     (root / "a" / "b").mkdir(parents=True)
     (root / "a" / "b" / "f.txt").write_bytes(b"f")
     (root / "a" / "b" / "back").symlink_to("..")  # to an ancestor
@@ -250,13 +254,8 @@ def deep_tmp_path(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.parametrize("kind", [*DISK_KINDS, "relative-local"])
 def test_a_thousand_nested_directories(kind: str, deep_tmp_path: Path) -> None:
-    tmp_path = deep_tmp_path
-    if kind == "relative-local":
-        manager = StorageManager({"base": disk_mount("local", tmp_path / "root")})
-        manager.add_mount({"name": "m", "type": "relative", "path": "base:top"})
-    else:
-        manager = StorageManager({"m": disk_mount(kind, tmp_path / "root")})
-    manager.add_mount(disk_mount("local", tmp_path / "copy") | {"name": "copy"})
+    manager, _root = mount_m(kind, deep_tmp_path)
+    manager.add_mount(disk_mount("local", deep_tmp_path / "copy") | {"name": "copy"})
     deep = "/".join(["d"] * 1000)
     node = manager.node(f"m:{deep}/f.txt")
     node.write_bytes(b"deep")
@@ -342,13 +341,7 @@ def test_an_fsspec_mount_off_the_disk_is_unchanged(unique: Any) -> None:
 def test_a_link_to_itself_is_left_out_of_a_listing_and_logged(
     kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if kind == "relative-local":
-        manager = StorageManager({"base": disk_mount("local", tmp_path / "root")})
-        manager.add_mount({"name": "m", "type": "relative", "path": "base:top"})
-        root = tmp_path / "root" / "top"
-    else:
-        manager = StorageManager({"m": disk_mount(kind, tmp_path / "root")})
-        root = tmp_path / "root"
+    manager, root = mount_m(kind, tmp_path)
     (root / "a").mkdir(parents=True)
     (root / "a" / "ok.txt").write_bytes(b"ok")
     (root / "a" / "selfie").symlink_to("selfie")
