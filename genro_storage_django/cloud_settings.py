@@ -12,6 +12,7 @@ looking up some forty absent settings costs about 130 µs, too much for every st
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -85,21 +86,14 @@ _GROUPS: dict[str, tuple[frozenset[str], ...]] = {
 _ALIASES = {"region": "region_name"}
 _UNSET = object()
 _NAMES = frozenset(name for keys in SETTINGS.values() for names in keys.values() for name in names)
-_cache: dict[str, Found] = {}
 
 #: What :func:`read_settings` returns: per type, mount key -> (value, setting name).
 Found = dict[str, dict[str, tuple[Any, str]]]
 
 
+@functools.cache
 def read_settings() -> Found:
     """The django-storages settings this project defines (None counts as not set)."""
-    found = _cache.get("found")
-    if found is None:
-        found = _cache["found"] = _read()
-    return found
-
-
-def _read() -> Found:
     found: Found = {}
     for type_name, keys in SETTINGS.items():
         for key, names in keys.items():
@@ -146,7 +140,7 @@ def apply_settings(mounts: Any, found: Found) -> tuple[Any, dict[tuple[str, str]
 @receiver(setting_changed)
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in _NAMES:
-        _cache.clear()
+        read_settings.cache_clear()
 
 
 def _canonical_type(config: Mapping[str, Any]) -> str | None:
