@@ -1,4 +1,5 @@
-"""An HTTP relay in front of an emulator that refuses chosen requests, in a thread.
+"""An HTTP relay in front of an emulator that refuses chosen requests, in a thread (and
+:func:`serving_in_thread`, which runs it and the tests' other small HTTP servers).
 
 Plays the S3-compatible servers and restricted accounts the emulators cannot: a server
 that answers 400 to botocore's checksum headers, a key that may read objects but not ask
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 from tests._server_process import HOST
 
-__all__ = ["Relay", "Seen", "running_relay"]
+__all__ = ["Relay", "Seen", "running_relay", "serving_in_thread"]
 
 _HOP_BY_HOP = {"connection", "transfer-encoding", "keep-alive"}
 
@@ -91,15 +92,22 @@ def _handler(upstream: str, refuse: Refusal, relay: Relay) -> type[BaseHTTPReque
 
 
 @contextmanager
-def running_relay(upstream: str, refuse: Refusal) -> Iterator[Relay]:
-    relay = Relay(endpoint_url="")
-    server = ThreadingHTTPServer((HOST, 0), _handler(upstream, refuse, relay))
-    thread = threading.Thread(target=server.serve_forever, name="relay", daemon=True)
+def serving_in_thread(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[str]:
+    """A threaded HTTP server of ``handler`` on a free port, for the block: its base URL."""
+    server = ThreadingHTTPServer((HOST, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
-    relay.endpoint_url = f"http://{HOST}:{server.server_address[1]}"
     try:
-        yield relay
+        yield f"http://{HOST}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def running_relay(upstream: str, refuse: Refusal) -> Iterator[Relay]:
+    relay = Relay(endpoint_url="")
+    with serving_in_thread(_handler(upstream, refuse, relay), "relay") as base_url:
+        relay.endpoint_url = base_url
+        yield relay

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,11 @@ from genro_storage_django.core.backends.cloud_errors import classify
 from genro_storage_django.core.backends.object_store import PART_SIZE
 from genro_storage_django.serving.views import RETRY_AFTER
 from genro_storage_django.storage import MountStorage
-from tests._relay import Seen, running_relay
+from tests._relay import Seen, running_relay, serving_in_thread
 from tests._server_process import HOST, environment, free_port
 from tests.cloud import cloud_config, cloud_params
 from tests.servers import S3Server, running_s3
-from tests.upload_signatures import rsa_key_pem
+from tests.upload_signatures import service_account_info
 
 pytestmark = pytest.mark.cloud
 
@@ -291,30 +291,14 @@ def refusing_token_server() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body.encode())
 
-    server = ThreadingHTTPServer((HOST, 0), Refuse)
-    thread = threading.Thread(target=server.serve_forever, name="token-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{HOST}:{server.server_address[1]}/token"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving_in_thread(Refuse, "token-server") as base_url:
+        yield f"{base_url}/token"
 
 
 def test_a_refused_service_account_on_gcs(
     request: pytest.FixtureRequest, refusing_token_server: str
 ) -> None:
-    pem, _public_key = rsa_key_pem()
-    account = {
-        "type": "service_account",
-        "project_id": "test",
-        "private_key_id": "revoked",
-        "private_key": pem,
-        "client_email": "uploader@test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": refusing_token_server,
-    }
+    account, _public_key = service_account_info(key_id="revoked", token_uri=refusing_token_server)
     config = cloud_config("gcs", request, token=account, retries=0)
     root = StorageManager({"archive": config}).node("archive:")
     for name, call in node_calls(root).items():

@@ -26,6 +26,7 @@ __all__ = [
     "rsa_key_pem",
     "s3_post_allows",
     "service_account_file",
+    "service_account_info",
 ]
 
 
@@ -131,18 +132,26 @@ def rsa_key_pem() -> tuple[str, Any]:
     return pem, key.public_key()
 
 
-def service_account_file(tmp_path: Path) -> tuple[Path, Any]:
-    """A service-account key file made here (no Google account involved) and its public key."""
+def service_account_info(
+    *, key_id: str = "test-key", token_uri: str = "https://oauth2.googleapis.com/token"
+) -> tuple[dict[str, str], Any]:
+    """A service-account key made here (no Google account involved) and its public key."""
     pem, public_key = rsa_key_pem()
     info = {
         "type": "service_account",
         "project_id": "test",
-        "private_key_id": "test-key",
+        "private_key_id": key_id,
         "private_key": pem,
         "client_email": "signer@test.iam.gserviceaccount.com",
         "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token",
+        "token_uri": token_uri,
     }
+    return info, public_key
+
+
+def service_account_file(tmp_path: Path) -> tuple[Path, Any]:
+    """:func:`service_account_info` written to a key file, and its public key."""
+    info, public_key = service_account_info()
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info))
     return path, public_key
