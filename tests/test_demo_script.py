@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,21 +74,25 @@ class Demo:
 
 
 @pytest.fixture
-def demo_runs(tmp_path: Path) -> Iterator[list[Demo]]:
+def start_demo(tmp_path: Path) -> Iterator[Callable[[str], Demo]]:
+    """Starts ``scripts/demo ADDRESS --noreload`` on ``tmp_path/var``; stops it afterwards."""
     started: list[Demo] = []
-    yield started
+
+    def start(address: str) -> Demo:
+        demo = Demo([address, "--noreload"], demo_environment(tmp_path / "var"), tmp_path / "log")
+        started.append(demo)
+        return demo
+
+    yield start
     for demo in started:
         demo.stop()
 
 
 def test_demo_serves_on_the_address_given_and_says_so(
-    tmp_path: Path, demo_runs: list[Demo]
+    tmp_path: Path, start_demo: Callable[[str], Demo]
 ) -> None:
     port = free_port()
-    demo = Demo(
-        [f"{HOST}:{port}", "--noreload"], demo_environment(tmp_path / "var"), tmp_path / "log"
-    )
-    demo_runs.append(demo)
+    demo = start_demo(f"{HOST}:{port}")
     ready = demo.wait_for(r"is ready \(in (\d+) s\) on\s+(\S+)/ ")
     elapsed = time.monotonic() - demo.started
     assert ready[2] == f"http://{HOST}:{port}"
@@ -104,30 +108,24 @@ def test_demo_serves_on_the_address_given_and_says_so(
     assert "created the superuser 'demo'" in demo.output()
 
 
-def test_demo_takes_a_port_alone(tmp_path: Path, demo_runs: list[Demo]) -> None:
+def test_demo_takes_a_port_alone(start_demo: Callable[[str], Demo]) -> None:
     port = free_port()
-    demo = Demo([str(port), "--noreload"], demo_environment(tmp_path / "var"), tmp_path / "log")
-    demo_runs.append(demo)
+    demo = start_demo(str(port))
     assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.1:{port}"
 
 
 def test_demo_on_every_interface_prints_the_local_address(
-    tmp_path: Path, demo_runs: list[Demo]
+    start_demo: Callable[[str], Demo],
 ) -> None:
     port = free_port()
-    demo = Demo(
-        [f"0.0.0.0:{port}", "--noreload"], demo_environment(tmp_path / "var"), tmp_path / "log"
-    )
-    demo_runs.append(demo)
+    demo = start_demo(f"0.0.0.0:{port}")
     assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.1:{port}"
 
 
-def test_demo_accepts_the_host_it_was_given(tmp_path: Path, demo_runs: list[Demo]) -> None:
+def test_demo_accepts_the_host_it_was_given(start_demo: Callable[[str], Demo]) -> None:
     # 127.0.0.2 is a loopback address the example does not allow by default.
     port = free_port()
-    env = demo_environment(tmp_path / "var")
-    demo = Demo([f"127.0.0.2:{port}", "--noreload"], env, tmp_path / "log")
-    demo_runs.append(demo)
+    demo = start_demo(f"127.0.0.2:{port}")
     assert demo.wait_for(r"on\s+(\S+)/ ")[1] == f"http://127.0.0.2:{port}"
     session = requests.Session()
     session.trust_env = False
