@@ -36,6 +36,7 @@ __all__ = [
     "UNSAFE_NAME",
     "OnSkip",
     "identities_above",
+    "identity_of",
     "is_safe_name",
     "is_safe_path",
     "printable",
@@ -144,7 +145,7 @@ def walk_tree(
             if not top_down:
                 yield directory, dirs, files
             continue
-        identity = _identity(item)
+        identity = identity_of(item)
         if identity is not None and identity in inside:
             skipped(on_skip, item.fullpath, SYMLINK_LOOP)
             continue
@@ -158,11 +159,13 @@ def walk_tree(
         stack.extend(reversed(dirs))
 
 
-def _identity(node: StorageNode) -> Hashable | None:
+def identity_of(node: StorageNode) -> Hashable | None:
+    """The backend's :meth:`~.backends.base.Backend.identity` of ``node``, None when
+    paths there never alias or ``node`` is gone (whoever lists it next reports that)."""
     try:
         return node.backend.identity(node.location)
     except OSError:
-        return None  # gone meanwhile: listing it reports that
+        return None
 
 
 def identities_above(node: StorageNode) -> set[Hashable]:
@@ -173,7 +176,7 @@ def identities_above(node: StorageNode) -> set[Hashable]:
     current = node
     while current.path:
         current = current.parent
-        identity = _identity(current)
+        identity = identity_of(current)
         if identity is None:
             break
         found.add(identity)

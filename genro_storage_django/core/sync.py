@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from .backends.base import StatResult
 from .compare import current_reason, is_newer, same_content
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
-from .listing import SYMLINK_ALIAS, OnSkip
+from .listing import SYMLINK_ALIAS, OnSkip, identity_of
 from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
@@ -156,25 +156,18 @@ def _without_aliases(
     """``doomed`` less the files that are a kept file, or one deleted before, by another
     name: a symlinked directory inside the destination lists its files a second time,
     and deleting a file by that name deletes it by every name."""
-    if not doomed or _identity(doomed[0]) is None:
+    if not doomed or identity_of(doomed[0]) is None:
         return doomed  # no deletions, or paths on this storage never alias
-    seen = {_identity(plan.destination.listed_below(relative)) for relative in kept}
+    seen = {identity_of(plan.destination.listed_below(relative)) for relative in kept}
     chosen = []
     for node in doomed:
-        found = _identity(node)
+        found = identity_of(node)
         if found is not None and found in seen:
             plan.skips.append((node.fullpath, SYMLINK_ALIAS))
             continue
         seen.add(found)
         chosen.append(node)
     return chosen
-
-
-def _identity(node: StorageNode) -> Hashable | None:
-    try:
-        return node.backend.identity(node.location)
-    except OSError:
-        return None  # gone since the listing: its deletion reports it
 
 
 def sync(
