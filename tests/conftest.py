@@ -1,4 +1,4 @@
-"""Shared fixtures: fresh mounts of every kind for the conformance suite.
+"""Shared fixtures: fresh mounts of every kind for the conformance suite, and a fixed umask.
 
 ``writable_root`` is the root node of a new, empty, writable mount. It is
 parametrised over every mount kind in ``MOUNT_KINDS``; the cloud kinds (issue
@@ -9,7 +9,8 @@ unchanged against them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,12 @@ def local_manager(tmp_path: Path) -> StorageManager:
 def unique() -> Callable[[str], str]:
     """Unique names for objects shared across tests (buckets, prefixes)."""
     return lambda stem: f"{stem}-{next(_counter)}"
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask for the test, whatever the one the run started with: modes the
+    tests expect from "the umask decides" are those of 022."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
