@@ -76,10 +76,7 @@ class DiskRoot:
         entries = []
         with os.scandir(location) as scan:
             for entry in scan:
-                if is_temp_name(entry.name):
-                    remove_if_stale(entry.path)
-                    continue
-                if entry.is_symlink() and self.escapes(entry.path):
+                if self._left_out(entry):
                     continue
                 try:
                     entries.append(to_stat(entry.name, entry.stat()))
@@ -90,6 +87,14 @@ class DiskRoot:
                         raise
                     skipped(None, prefix + entry.name, SYMLINK_LOOP)
         return entries
+
+    def _left_out(self, entry: os.DirEntry[str]) -> bool:
+        """Whether listings leave ``entry`` out: a temporary file (removed here once
+        stale) or a symlink leading out of the root."""
+        if is_temp_name(entry.name):
+            remove_if_stale(entry.path)
+            return True
+        return entry.is_symlink() and self.escapes(entry.path)
 
     def walk_files(
         self, top: str, prefix: str, on_skip: OnSkip | None = None
@@ -120,12 +125,9 @@ class DiskRoot:
                 continue
             with scan:
                 for entry in scan:
+                    if self._left_out(entry):
+                        continue
                     name = entry.name
-                    if is_temp_name(name):
-                        remove_if_stale(entry.path)
-                        continue
-                    if entry.is_symlink() and self.escapes(entry.path):
-                        continue
                     try:
                         if entry.is_dir():
                             child = _identity(entry.stat())
