@@ -486,8 +486,32 @@ def test_delete_never_removes_a_kept_file_through_a_symlinked_directory(
     report = sync(manager.node("s:"), manager.node("d:"), delete=True)
     assert report.ok, report.errors
     assert (target / "sub" / "x.txt").read_bytes() == b"kept"
-    # An extra file is deleted once, under its first name, not again through the link.
-    assert report.deleted == ["d:link/gone.txt"]
+    # An extra file is deleted by its own name, never through the link.
+    assert report.deleted == ["d:sub/gone.txt"]
     assert not (target / "sub" / "gone.txt").exists()
     assert ("d:link/x.txt", "symlink-alias") in report.skipped
-    assert ("d:sub/gone.txt", "symlink-alias") in report.skipped
+    assert ("d:link/gone.txt", "symlink-alias") in report.skipped
+
+
+def test_delete_never_reaches_out_of_the_destination_through_a_symlink(tmp_path: Path) -> None:
+    # dst is m:d; m:d/link -> ../keep lists m:keep's files as extra files of the sync.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_bytes(b"a")
+    (tmp_path / "m" / "d").mkdir(parents=True)
+    (tmp_path / "m" / "keep").mkdir()
+    (tmp_path / "m" / "keep" / "precious.txt").write_bytes(b"precious")
+    (tmp_path / "m" / "d" / "link").symlink_to("../keep")
+    manager = StorageManager(
+        {
+            "s": {"type": "local", "path": str(tmp_path / "src")},
+            "m": {"type": "local", "path": str(tmp_path / "m")},
+            "r": {"type": "relative", "path": "m:d"},
+        }
+    )
+    report = sync(manager.node("s:"), manager.node("m:d"), delete=True)
+    assert report.ok and report.deleted == []
+    assert ("m:d/link/precious.txt", "symlink-alias") in report.skipped
+    # A relative mount's walk does not follow a link out of its own root at all.
+    report = sync(manager.node("s:"), manager.node("r:"), delete=True)
+    assert report.ok and report.deleted == []
+    assert (tmp_path / "m" / "keep" / "precious.txt").read_bytes() == b"precious"

@@ -52,7 +52,7 @@ logger = logging.getLogger("genro_storage_django.listing")
 UNSAFE_NAME = "unsafe-name"
 #: A symlink back to a directory the walk is inside, or one that resolves to itself.
 SYMLINK_LOOP = "symlink-loop"
-#: A file a sync does not delete: by another name (a symlinked directory) it is kept.
+#: A file a sync does not delete: its listing reached it through a symlinked directory.
 SYMLINK_ALIAS = "symlink-alias"
 #: Printable ASCII without a separator or a percent sign: safe unless "." or "..".
 _PLAIN = re.compile(r"[ -$&-.0-\[\]-~]+")

@@ -32,7 +32,7 @@ from .backends.base import StatResult
 from .compare import current_reason, is_newer, same_content
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
-from .listing import SYMLINK_ALIAS, OnSkip, identity_of
+from .listing import SYMLINK_ALIAS, OnSkip
 from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
@@ -143,30 +143,28 @@ def plan_sync(
         )
         _record(plan, item, verdict)
     if delete:
-        doomed = [
-            destination.listed_below(relative) for relative in sorted(targets.keys() - sources)
-        ]
-        plan.deletions = _without_aliases(plan, doomed, kept=targets.keys() & sources)
+        plan.deletions = _not_through_links(plan, sorted(targets.keys() - sources))
     return plan
 
 
-def _without_aliases(
-    plan: SyncPlan, doomed: list[StorageNode], *, kept: Iterable[str]
-) -> list[StorageNode]:
-    """``doomed`` less the files that are a kept file, or one deleted before, by another
-    name: a symlinked directory inside the destination lists its files a second time,
-    and deleting a file by that name deletes it by every name."""
-    if not doomed or identity_of(doomed[0]) is None:
-        return doomed  # no deletions, or paths on this storage never alias
-    seen = {identity_of(plan.destination.listed_below(relative)) for relative in kept}
+def _not_through_links(plan: SyncPlan, relatives: list[str]) -> list[StorageNode]:
+    """The destination files to delete, less those its listing reached through a symlinked
+    directory: deleting one deletes the file it points to, which may be a kept file of
+    the destination, one outside the destination, or one deleted by its own name anyway.
+    """
+    destination = plan.destination
+    if destination.backend.disk_root() is None:
+        # Off the local disk no listing follows a link: every path names its own file.
+        return [destination.listed_below(relative) for relative in relatives]
+    top = destination.backend.physical_location(destination.location).path
+    base = top.rstrip("/") + "/" if top else ""
     chosen = []
-    for node in doomed:
-        found = identity_of(node)
-        if found is not None and found in seen:
+    for relative in relatives:
+        node = destination.listed_below(relative)
+        if node.backend.physical_location(node.location).path != base + relative:
             plan.skips.append((node.fullpath, SYMLINK_ALIAS))
-            continue
-        seen.add(found)
-        chosen.append(node)
+        else:
+            chosen.append(node)
     return chosen
 
 
