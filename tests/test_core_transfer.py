@@ -348,3 +348,31 @@ def test_streamed_copy_keeps_content_exact(manager: StorageManager) -> None:
     assert hashlib.md5(manager.node("files:five.bin").read_bytes()).hexdigest() == (
         hashlib.md5(data).hexdigest()
     )
+
+
+@pytest.mark.parametrize("kind", ["local", "fsspec"])
+def test_a_move_never_deletes_through_a_symlinked_directory(tmp_path: Path, kind: str) -> None:
+    # m:d/link -> ../keep: the walk of m:d lists m:keep's file as m:d/link/precious.txt.
+    # The move takes a copy, but m:keep is not the tree being moved: its file and the
+    # link stay.
+    (tmp_path / "m" / "d").mkdir(parents=True)
+    (tmp_path / "m" / "keep").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "m" / "d" / "a.txt").write_bytes(b"a")
+    (tmp_path / "m" / "keep" / "precious.txt").write_bytes(b"precious")
+    (tmp_path / "m" / "d" / "link").symlink_to("../keep")
+
+    def config(path: Path) -> dict[str, str]:
+        if kind == "local":
+            return {"type": "local", "path": str(path)}
+        return {"type": "fsspec", "protocol": "file", "path": str(path)}
+
+    manager = StorageManager({"m": config(tmp_path / "m"), "o": config(tmp_path / "out")})
+    report = manager.node("m:d").move_to("o:d")
+    assert report.ok, report.errors
+    assert report.deleted == ["m:d/a.txt"]
+    assert ("m:d/link/precious.txt", "symlink-alias") in report.skipped
+    assert (tmp_path / "m" / "keep" / "precious.txt").read_bytes() == b"precious"
+    assert (tmp_path / "m" / "d" / "link").is_symlink()
+    assert manager.node("o:d/link/precious.txt").read_bytes() == b"precious"
+    assert not (tmp_path / "m" / "d" / "a.txt").exists()

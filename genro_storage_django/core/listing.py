@@ -19,7 +19,7 @@ import functools
 import inspect
 import logging
 import re
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import StorageError
@@ -42,6 +42,7 @@ __all__ = [
     "printable",
     "safe_entries",
     "skipped",
+    "through_links",
     "walk_backend",
     "walk_tree",
 ]
@@ -157,6 +158,23 @@ def walk_tree(
         inside.add(identity)
         stack.append((item, dirs, files, identity))
         stack.extend(reversed(dirs))
+
+
+def through_links(root: StorageNode, relatives: Iterable[str]) -> set[str]:
+    """Which of ``relatives`` (paths a walk of ``root`` returned) it reached through a
+    symlinked directory: deleting a file by such a path deletes the file the link leads
+    to, which may be a kept file below ``root`` or a file outside it."""
+    if root.backend.disk_root() is None:
+        return set()  # off the local disk no walk follows a link
+    top = root.backend.physical_location(root.location).path
+    base = top.rstrip("/") + "/" if top else ""
+    found = set()
+    for relative in relatives:
+        node = root.listed_below(relative)
+        expected = base + relative if relative else top
+        if node.backend.physical_location(node.location).path != expected:
+            found.add(relative)
+    return found
 
 
 def identity_of(node: StorageNode) -> Hashable | None:

@@ -32,7 +32,7 @@ from .backends.base import StatResult
 from .compare import current_reason, is_newer, same_content
 from .errors import StorageError, TransferError
 from .globbing import compile_filters
-from .listing import SYMLINK_ALIAS, OnSkip
+from .listing import SYMLINK_ALIAS, OnSkip, through_links
 from .overlap import refuse_overlap
 from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
 
@@ -148,20 +148,13 @@ def plan_sync(
 
 
 def _not_through_links(plan: SyncPlan, relatives: list[str]) -> list[StorageNode]:
-    """The destination files to delete, less those its listing reached through a symlinked
-    directory: deleting one deletes the file it points to, which may be a kept file of
-    the destination, one outside the destination, or one deleted by its own name anyway.
-    """
-    destination = plan.destination
-    if destination.backend.disk_root() is None:
-        # Off the local disk no listing follows a link: every path names its own file.
-        return [destination.listed_below(relative) for relative in relatives]
-    top = destination.backend.physical_location(destination.location).path
-    base = top.rstrip("/") + "/" if top else ""
+    """The destination files to delete, less those its listing reached through a
+    symlinked directory (an extra file is deleted by its own name)."""
+    linked = through_links(plan.destination, relatives)
     chosen = []
     for relative in relatives:
-        node = destination.listed_below(relative)
-        if node.backend.physical_location(node.location).path != base + relative:
+        node = plan.destination.listed_below(relative)
+        if relative in linked:
             plan.skips.append((node.fullpath, SYMLINK_ALIAS))
         else:
             chosen.append(node)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
 from .copying import CopyPlan, copy_batched, copy_each, copy_one
 from .errors import DirectoryNotEmptyError, TransferError
 from .globbing import compile_filters
+from .listing import SYMLINK_ALIAS, through_links
 from .overlap import refuse_overlap
 from .reports import FileTransfer, TransferCallback, TransferReport, as_callback
 from .skips import SkipFunction, SkipStrategy
@@ -189,6 +191,16 @@ def _copy_tree(
             continue
         work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
+    if delete_source:
+        # A file reached through a symlinked directory is copied, never deleted: by
+        # that name it may be a file outside the tree, or one of the tree's own.
+        prefix = len(source.path) + 1 if source.path else 0
+        linked = through_links(source, [item.source.path[prefix:] for item in work])
+        kept = [item for item in work if item.source.path[prefix:] in linked]
+        report.skipped.extend((item.source.fullpath, SYMLINK_ALIAS) for item in kept)
+        # A copy, not a server-side move: a move plan renames where it can.
+        copy_each(kept, replace(plan, verify=False), report, delete_source=False)
+        work = [item for item in work if item.source.path[prefix:] not in linked]
     copy_each(work, plan, report, delete_source)
     if delete_source and not report.errors:
         _remove_emptied(source)
@@ -203,9 +215,14 @@ def _remove_emptied(source: StorageNode) -> None:
     """
     if not (source.backend.has_directories and source.exists()):
         return  # object stores, memory: a directory can go with its last file
-    for directory, _dirs, _files in list(source.walk(top_down=False)):
-        with contextlib.suppress(DirectoryNotEmptyError):
-            directory.delete()
+    prefix = len(source.path) + 1 if source.path else 0
+    directories = [directory for directory, _dirs, _files in source.walk(top_down=False)]
+    # A symlinked directory (and what is below it) is the link's target: the link stays.
+    linked = through_links(source, [directory.path[prefix:] for directory in directories])
+    for directory in directories:
+        if directory.path[prefix:] not in linked:
+            with contextlib.suppress(DirectoryNotEmptyError):
+                directory.delete()
 
 
 def transfer_files(
