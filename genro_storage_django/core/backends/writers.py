@@ -39,6 +39,8 @@ class StreamingUploadWriter(AtomicWriter):
     within a few parts' worth of RSS. Aborting cancels what the store keeps of an
     unfinished upload: the S3 multipart upload, the GCS resumable session; Azure's
     uncommitted blocks are never visible and expire on their own after a week.
+    ``on_commit`` runs once the object exists (the backend's ``after_upload``);
+    ``translate`` is the backend's mapping of SDK errors to storage errors.
     """
 
     def __init__(
@@ -47,8 +49,8 @@ class StreamingUploadWriter(AtomicWriter):
         path: str,
         *,
         exclusive: bool = False,
-        on_commit: Callable[[], None] | None = None,
-        translate: Callable[[Exception], BaseException] | None = None,
+        on_commit: Callable[[], None],
+        translate: Callable[[Exception], BaseException],
         **open_options: Any,
     ):
         super().__init__()
@@ -56,7 +58,7 @@ class StreamingUploadWriter(AtomicWriter):
         self._on_commit = on_commit
         # Parts are sent from write() and the last one from close(): the store's failures
         # surface there, so the backend's translation of SDK errors applies there too.
-        self._translate = translate or _unchanged
+        self._translate = translate
 
     def write(self, data: Any) -> int:
         try:
@@ -68,8 +70,7 @@ class StreamingUploadWriter(AtomicWriter):
     def _commit(self) -> None:
         try:
             self._file.close()
-            if self._on_commit is not None:
-                self._on_commit()
+            self._on_commit()
         except Exception as exc:
             reraise(exc, self._translate)
 
@@ -88,10 +89,6 @@ class StreamingUploadWriter(AtomicWriter):
         finally:
             # fsspec files close (and so publish) themselves when garbage-collected.
             self._file.closed = True
-
-
-def _unchanged(exc: Exception) -> BaseException:
-    return exc
 
 
 class TempRenameWriter(AtomicWriter):
