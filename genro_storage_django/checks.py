@@ -152,10 +152,10 @@ def check_mount_references(
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _from_problem(
-    problem: ConfigProblem, sources: Mapping[tuple[str, str], str] | None = None
-) -> Error:
-    setting = (sources or {}).get((problem.mount, problem.key or ""))
+def _from_problem(problem: ConfigProblem, sources: Mapping[tuple[str, str], str]) -> Error:
+    """The check error of ``problem``; ``sources`` (:func:`.cloud_settings.apply_settings`)
+    tells which django-storages setting gave a value the mount did not set itself."""
+    setting = sources.get((problem.mount, problem.key or ""))
     return Error(
         problem.message,
         hint=f"the value comes from settings.{setting}" if setting else problem.hint,
