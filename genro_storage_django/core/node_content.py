@@ -11,6 +11,7 @@ import errno
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,8 +89,7 @@ class NodeContent:
         if append and backend.exists(self.location):
             try:
                 with backend.open_read(self.location) as previous:
-                    while chunk := previous.read(CHUNK_SIZE):
-                        writer.write(chunk)
+                    shutil.copyfileobj(previous, writer, CHUNK_SIZE)
             except BaseException:
                 writer.abort()
                 raise
@@ -171,10 +171,8 @@ class NodeContent:
             local = os.path.join(scratch, self.basename or "content")
             if "r" in mode and (mode == "r" or self.exists()):
                 with self.open("rb") as source, open(local, "wb") as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
+                    shutil.copyfileobj(source, target, CHUNK_SIZE)
             yield local
             if writing and os.path.exists(local):
                 with open(local, "rb") as source, self.open("wb") as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
+                    shutil.copyfileobj(source, target, CHUNK_SIZE)
