@@ -203,7 +203,7 @@ class MountStorage(Storage):
         node = self.node(name)
         backend = node.backend
         if backend.has_directories or not node.path:
-            local = backend.local_file(backend.locate(node.path))
+            local = backend.local_file(node.location)  # located once, kept by the node
             # A dangling symlink still holds its name: lexists, as FileSystemStorage.
             return node.exists() if local is None else os.path.lexists(local)
         return node.is_file() or (id(node.backend), node.path) in self._listed_directories
