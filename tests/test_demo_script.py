@@ -176,11 +176,12 @@ def stand_in_venv(root: Path, stamp_mode: str | None) -> Path:
     return root
 
 
-def bootstrap(venv: Path, mode: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GSD_VENV": str(venv), "GSD_BOOTSTRAP": mode, "PATH": os.environ["PATH"]}
+def bootstrap(cwd: str | None = None, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``source scripts/_bootstrap.sh`` in bash with ``variables`` set; prints ``venv=$VENV``."""
     return subprocess.run(
         ["bash", "-c", f'source "{BOOTSTRAP}" && echo "venv=$VENV"'],
-        env=env,
+        env={**os.environ, **variables},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
@@ -190,14 +191,16 @@ def bootstrap(venv: Path, mode: str) -> subprocess.CompletedProcess[str]:
 
 def test_bootstrap_demo_mode_uses_a_dev_environment_as_it_is(tmp_path: Path) -> None:
     venv = stand_in_venv(tmp_path / "venv", "dev")
-    result = bootstrap(venv, "demo")
+    result = bootstrap(GSD_VENV=str(venv), GSD_BOOTSTRAP="demo")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"venv={venv}"
     assert result.stderr == ""  # no pip, no npm
 
 
 def test_bootstrap_names_the_modes_it_knows(tmp_path: Path) -> None:
-    result = bootstrap(stand_in_venv(tmp_path / "venv", None), "everything")
+    result = bootstrap(
+        GSD_VENV=str(stand_in_venv(tmp_path / "venv", None)), GSD_BOOTSTRAP="everything"
+    )
     assert result.returncode == 2
     assert "GSD_BOOTSTRAP=everything: expected dev, demo or none" in result.stderr
 
@@ -205,6 +208,7 @@ def test_bootstrap_names_the_modes_it_knows(tmp_path: Path) -> None:
 def test_bootstrap_refuses_an_interpreter_it_cannot_find(tmp_path: Path) -> None:
     # CI's second run asks for python3.13: a silent fallback to the default interpreter would
     # let a run meant for the newest Django pass on the oldest one.
+    # Sourced alone, not in an && list, where bash would ignore the script's set -e.
     env = {**os.environ, "GSD_VENV": str(tmp_path / "venv"), "PYTHON": "python3.99"}
     result = subprocess.run(
         ["bash", "-c", f'source "{BOOTSTRAP}"'],
@@ -223,13 +227,6 @@ def test_bootstrap_refuses_an_interpreter_it_cannot_find(tmp_path: Path) -> None
 def test_bootstrap_takes_a_relative_venv_from_the_repo_root(tmp_path: Path) -> None:
     venv = stand_in_venv(tmp_path / "venv", "dev")
     relative = os.path.relpath(venv, REPO_ROOT)
-    result = subprocess.run(
-        ["bash", "-c", f'cd / && source "{BOOTSTRAP}" && echo "venv=$VENV"'],
-        env={**os.environ, "GSD_VENV": relative, "GSD_BOOTSTRAP": "demo"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = bootstrap(cwd="/", GSD_VENV=relative, GSD_BOOTSTRAP="demo")
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip().removeprefix("venv=")).resolve() == venv.resolve()
