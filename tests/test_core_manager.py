@@ -95,6 +95,7 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "s3", "bucket": 5}}, "bucket must be a string"),
         ({"x": {"type": "s3", "bucket": "my bucket!"}}, "bucket must be a name of letters"),
         ({"x": {"type": "s3", "bucket": "b\0"}}, "bucket must be a name of letters"),
+        ({"x": {"type": "s3", "bucket": "b/c"}}, "bucket must be a name of letters"),
         ({"x": {"type": "gcs", "bucket": "caf\u00e9"}}, "bucket must be a name of letters"),
         ({"x": {"type": "azure", "container": "a b\nc"}}, "container must be a name of letters"),
         ({"x": {"type": "s3", "bucket": "b", "endpoint_url": "not a url"}}, "http:// or https://"),

@@ -99,8 +99,6 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
         bucket = options[cls.bucket_key]
         if not bucket:
             raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must not be empty")
-        if "/" in bucket:
-            raise invalid(name, cls.bucket_key, f"{cls.bucket_key} must be a name without '/'")
         if not cls.bucket_pattern.fullmatch(bucket):
             raise invalid(
                 name,
