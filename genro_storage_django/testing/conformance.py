@@ -1,0 +1,437 @@
+"""The conformance suite: what every mount kind must do, as one class of pytest tests.
+
+Backend authors run it on their own mount type: subclass :class:`BackendConformance` in a
+pytest module and give it a ``writable_root`` fixture, the root node of a new, empty,
+writable mount named ``m`` (docs/core.md, "Writing a backend")::
+
+    import pytest
+    from genro_storage_django.core import StorageManager
+    from genro_storage_django.testing.conformance import BackendConformance
+
+    class TestMyBackend(BackendConformance):
+        @pytest.fixture
+        def writable_root(self, tmp_path):
+            manager = StorageManager()
+            manager.register_backend_type("mine", MyBackend)
+            manager.add_mount({"name": "m", "type": "mine", "path": str(tmp_path)})
+            return manager.node("m:")
+
+This project runs it on every built-in kind (``tests/test_core_conformance.py``). It needs
+pytest, which the package itself does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+
+from ..core import (
+    DirectoryNotEmptyError,
+    OverlappingPathsError,
+    StorageError,
+    StorageExistsError,
+    StorageIsADirectoryError,
+    StorageNode,
+    StorageNotADirectoryError,
+    StorageNotFoundError,
+    StoragePermissionError,
+    UnsafePathError,
+)
+
+__all__ = ["BackendConformance"]
+
+
+def has_real_directories(root: StorageNode) -> bool:
+    return bool(root.backend.has_directories)
+
+
+def _populate(root: StorageNode) -> None:
+    for path in ("a.txt", "b/c.txt", "b/d.pdf", "b/e/f.txt", "g/h.pdf"):
+        root.child(path).write_bytes(path.encode())
+
+
+class BackendConformance:
+    """One behaviour per test, the same on every mount kind (see the module's docstring)."""
+
+    # -- reading and writing ---------------------------------------------------------------
+
+    def test_write_then_read_bytes_and_text(self, writable_root: StorageNode) -> None:
+        node = writable_root / "docs" / "hello.txt"
+        assert node.write_bytes(b"hello \xc3\xa8") == 8
+        assert node.read_bytes() == b"hello \xc3\xa8"
+        assert node.read_text() == "hello è"
+        node.write_text("ciao")
+        assert node.read_text() == "ciao"
+        assert node.read() == "ciao"
+        assert node.read("rb") == b"ciao"
+        node.write(b"raw")
+        assert node.read_bytes() == b"raw"
+
+    def test_metadata_of_a_file(self, writable_root: StorageNode) -> None:
+        node = writable_root / "a" / "b.bin"
+        assert not node.exists()
+        assert not node.is_file()
+        assert not node.is_dir()
+        node.write_bytes(b"x" * 1234)
+        assert node.exists()
+        assert node.is_file()
+        assert not node.is_dir()
+        assert node.size() == 1234
+        stat = node.stat()
+        assert stat.is_file
+        assert stat.size == 1234
+        assert stat.name == "b.bin"
+        mtime = node.mtime()
+        assert mtime is None or mtime > 1_600_000_000
+        assert node.parent.is_dir()
+
+    def test_missing_file_errors_name_the_mount_path(self, writable_root: StorageNode) -> None:
+        node = writable_root / "nope" / "missing.txt"
+        with pytest.raises(StorageNotFoundError, match=r"m:nope/missing\.txt") as caught:
+            node.read_bytes()
+        assert isinstance(caught.value, FileNotFoundError)
+        with pytest.raises(FileNotFoundError):
+            node.stat()
+        with pytest.raises(FileNotFoundError):
+            node.open("rb")
+        with pytest.raises(FileNotFoundError):
+            node.size()
+
+    def test_open_streams_and_seeks(self, writable_root: StorageNode) -> None:
+        data = bytes(range(256)) * 4096  # 1 MiB
+        node = writable_root / "big.bin"
+        with node.open("wb") as stream:
+            for start in range(0, len(data), 65536):
+                stream.write(data[start : start + 65536])
+        with node.open("rb") as stream:
+            assert stream.read(10) == data[:10]
+            stream.seek(500_000)
+            assert stream.read(100) == data[500_000:500_100]
+        with node.open("r", encoding="latin-1") as text:
+            assert text.read(3) == data[:3].decode("latin-1")
+
+    def test_text_write_mode(self, writable_root: StorageNode) -> None:
+        node = writable_root / "notes.txt"
+        with node.open("w") as stream:
+            stream.write("line one\n")
+            stream.write("line two\n")
+        assert node.read_text().splitlines() == ["line one", "line two"]
+
+    def test_failed_write_keeps_previous_content(self, writable_root: StorageNode) -> None:
+        node = writable_root / "keep.txt"
+        node.write_bytes(b"original")
+        with pytest.raises(RuntimeError), node.open("wb") as stream:
+            stream.write(b"half of the new")
+            raise RuntimeError("writer died")
+        assert node.read_bytes() == b"original"
+        with pytest.raises(RuntimeError), node.open("w") as text:
+            text.write("half")
+            raise RuntimeError("writer died")
+        assert node.read_bytes() == b"original"
+        assert [child.basename for child in writable_root.children()] == ["keep.txt"]
+
+    def test_failed_write_of_new_file_leaves_nothing(self, writable_root: StorageNode) -> None:
+        node = writable_root / "new.txt"
+        with pytest.raises(ValueError, match="boom"), node.open("wb") as stream:
+            stream.write(b"partial")
+            raise ValueError("boom")
+        assert not node.exists()
+        assert writable_root.children() == []
+
+    def test_append_and_exclusive_modes(self, writable_root: StorageNode) -> None:
+        node = writable_root / "log.txt"
+        with node.open("a") as stream:
+            stream.write("one\n")
+        with node.open("ab") as stream:
+            stream.write(b"two\n")
+        assert node.read_text() == "one\ntwo\n"
+        fresh = writable_root / "fresh.txt"
+        with fresh.open("x") as stream:
+            stream.write("first")
+        with pytest.raises(FileExistsError), fresh.open("xb") as stream:
+            stream.write(b"second")
+        assert fresh.read_text() == "first"
+
+    def test_unsupported_mode(self, writable_root: StorageNode) -> None:
+        with pytest.raises(ValueError, match="unsupported mode"):
+            (writable_root / "f").open("r+b")
+
+    def test_touch_creates_and_refreshes(self, writable_root: StorageNode) -> None:
+        node = writable_root / "touched"
+        node.touch()
+        assert node.is_file()
+        assert node.size() == 0
+        node.write_bytes(b"keep")
+        node.touch()
+        assert node.read_bytes() == b"keep"
+
+    # -- directories -----------------------------------------------------------------------
+
+    def test_children_iterdir_scandir(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        assert [c.basename for c in writable_root.children()] == ["a.txt", "b", "g"]
+        assert [c.fullpath for c in (writable_root / "b").iterdir()] == [
+            "m:b/c.txt",
+            "m:b/d.pdf",
+            "m:b/e",
+        ]
+        kinds = {node.basename: stat.kind for node, stat in (writable_root / "b").scandir()}
+        assert kinds == {"c.txt": "file", "d.pdf": "file", "e": "directory"}
+        sizes = {node.basename: stat.size for node, stat in (writable_root / "b").scandir()}
+        assert sizes["c.txt"] == len(b"b/c.txt")
+
+    def test_children_of_a_file_or_missing_dir(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        with pytest.raises(StorageNotADirectoryError):
+            (writable_root / "a.txt").children()
+        with pytest.raises(StorageNotFoundError):
+            (writable_root / "missing").children()
+
+    def test_walk_and_walk_files(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        walked = [
+            (top.path, [d.basename for d in dirs], [f.basename for f in files])
+            for top, dirs, files in writable_root.walk()
+        ]
+        assert walked == [
+            ("", ["b", "g"], ["a.txt"]),
+            ("b", ["e"], ["c.txt", "d.pdf"]),
+            ("b/e", [], ["f.txt"]),
+            ("g", [], ["h.pdf"]),
+        ]
+        bottom_up = [top.path for top, _d, _f in writable_root.walk(top_down=False)]
+        assert bottom_up == ["b/e", "b", "g", ""]
+        files = sorted((node.path, stat.size) for node, stat in writable_root.walk_files())
+        assert files == [
+            ("a.txt", 5),
+            ("b/c.txt", 7),
+            ("b/d.pdf", 7),
+            ("b/e/f.txt", 9),
+            ("g/h.pdf", 7),
+        ]
+        assert sorted(n.path for n, _s in (writable_root / "b").walk_files()) == [
+            "b/c.txt",
+            "b/d.pdf",
+            "b/e/f.txt",
+        ]
+        assert list((writable_root / "missing").walk_files()) == []
+
+    def test_glob(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        assert [n.path for n in writable_root.glob("*.txt")] == ["a.txt"]
+        assert [n.path for n in writable_root.glob("**/*.pdf")] == ["b/d.pdf", "g/h.pdf"]
+        assert [n.path for n in writable_root.glob("b/*")] == ["b/c.txt", "b/d.pdf", "b/e"]
+        assert [n.path for n in (writable_root / "b").glob("**/*.txt")] == ["b/c.txt", "b/e/f.txt"]
+        assert [n.path for n in writable_root.glob("?/[ce]*")] == ["b/c.txt", "b/e"]
+        with pytest.raises(UnsafePathError):
+            writable_root.glob("../*")
+
+    def test_mkdir(self, writable_root: StorageNode) -> None:
+        top = writable_root / "x"
+        top.mkdir()
+        if has_real_directories(writable_root):
+            assert top.is_dir()
+            with pytest.raises(StorageExistsError):
+                top.mkdir()
+            top.mkdir(exist_ok=True)
+            with pytest.raises(StorageNotFoundError):
+                (writable_root / "no" / "parent").mkdir()
+        (writable_root / "p" / "q" / "r").mkdir(parents=True)
+        (writable_root / "p" / "q" / "r" / "f.txt").write_bytes(b"1")
+        assert (writable_root / "p" / "q").is_dir()
+        (writable_root / "file").write_bytes(b"1")
+        with pytest.raises(StorageExistsError):
+            (writable_root / "file").mkdir(exist_ok=True)
+
+    def test_delete_file_dir_and_missing(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        assert (writable_root / "a.txt").delete() is True
+        assert not (writable_root / "a.txt").exists()
+        assert (writable_root / "a.txt").delete() is False  # missing is not an error
+        with pytest.raises(DirectoryNotEmptyError):
+            (writable_root / "b").delete()
+        assert (writable_root / "b" / "c.txt").exists()
+        assert (writable_root / "b").delete(recursive=True) is True
+        assert not (writable_root / "b").exists()
+        assert not (writable_root / "b" / "e" / "f.txt").exists()
+        assert [c.basename for c in writable_root.children()] == ["g"]
+
+    def test_delete_empty_directory(self, writable_root: StorageNode) -> None:
+        empty = writable_root / "empty"
+        empty.mkdir()
+        # Object stores keep no empty directories: there is nothing to delete there.
+        assert empty.delete() is has_real_directories(writable_root)
+        assert not empty.exists()
+
+    def test_listing_is_fresh_after_writes_and_deletes(self, writable_root: StorageNode) -> None:
+        folder = writable_root / "fresh"
+        (folder / "one").write_bytes(b"1")
+        assert [c.basename for c in folder.children()] == ["one"]
+        (folder / "two").write_bytes(b"22")
+        assert [c.basename for c in folder.children()] == ["one", "two"]
+        assert (folder / "two").size() == 2
+        (folder / "one").delete()
+        assert [c.basename for c in folder.children()] == ["two"]
+        assert not (folder / "one").exists()
+
+    # -- checksums, URLs, local paths ------------------------------------------------------
+
+    def test_md5hash(self, writable_root: StorageNode) -> None:
+        data = os.urandom(300_000)
+        node = writable_root / "sum.bin"
+        node.write_bytes(data)
+        assert node.md5hash() == hashlib.md5(data).hexdigest()
+        with pytest.raises(StorageIsADirectoryError):
+            node.parent.md5hash()
+
+    def test_local_path_read(self, writable_root: StorageNode) -> None:
+        node = writable_root / "tool" / "input.txt"
+        node.write_bytes(b"for an external tool")
+        with node.local_path() as path:
+            assert os.path.isfile(path)
+            with open(path, "rb") as handle:
+                assert handle.read() == b"for an external tool"
+
+    def test_local_path_write_and_readwrite(self, writable_root: StorageNode) -> None:
+        node = writable_root / "tool" / "output.txt"
+        with node.local_path("w") as path, open(path, "wb") as handle:
+            handle.write(b"made by a tool")
+        assert node.read_bytes() == b"made by a tool"
+        with node.local_path("rw") as path, open(path, "ab") as handle:
+            handle.write(b", then edited")
+        assert node.read_bytes() == b"made by a tool, then edited"
+
+    def test_local_path_upload_skipped_on_error(self, writable_root: StorageNode) -> None:
+        node = writable_root / "tool" / "never.txt"
+        real_file = node.backend.local_file(node.backend.locate(node.path)) is not None
+        with pytest.raises(RuntimeError), node.local_path("w") as path:
+            with open(path, "wb") as handle:
+                handle.write(b"x")
+            raise RuntimeError("tool failed")
+        # A local mount hands out the file itself, so what the tool wrote is there;
+        # elsewhere the temporary copy is not uploaded.
+        assert node.exists() is real_file
+
+    def test_local_path_bad_mode(self, writable_root: StorageNode) -> None:
+        with (
+            pytest.raises(ValueError, match="local_path mode"),
+            (writable_root / "f").local_path("a"),
+        ):
+            pass  # pragma: no cover
+
+    # -- copy and move ---------------------------------------------------------------------
+
+    def test_copy_file_within_mount(self, writable_root: StorageNode) -> None:
+        source = writable_root / "src.txt"
+        source.write_bytes(b"payload")
+        report = source.copy_to(writable_root / "copies" / "dst.txt")
+        assert report.copied == ["m:src.txt"]
+        assert report.bytes == 7
+        assert (writable_root / "copies" / "dst.txt").read_bytes() == b"payload"
+        assert source.read_bytes() == b"payload"
+        source.copy_to("m:by-string.txt")
+        assert (writable_root / "by-string.txt").read_bytes() == b"payload"
+
+    def test_copy_tree_within_mount(self, writable_root: StorageNode) -> None:
+        _populate(writable_root / "tree")
+        report = (writable_root / "tree").copy_to(writable_root / "copy")
+        assert sorted(report.copied) == sorted(
+            f"m:tree/{p}" for p in ("a.txt", "b/c.txt", "b/d.pdf", "b/e/f.txt", "g/h.pdf")
+        )
+        assert (writable_root / "copy" / "b" / "e" / "f.txt").read_bytes() == b"b/e/f.txt"
+
+    def test_move_file_within_mount(self, writable_root: StorageNode) -> None:
+        source = writable_root / "moving.txt"
+        source.write_bytes(b"abc")
+        report = source.move_to(writable_root / "moved" / "here.txt")
+        assert report.deleted == ["m:moving.txt"]
+        assert not source.exists()
+        assert (writable_root / "moved" / "here.txt").read_bytes() == b"abc"
+
+    def test_move_tree_within_mount(self, writable_root: StorageNode) -> None:
+        _populate(writable_root / "tree")
+        (writable_root / "tree").move_to(writable_root / "elsewhere")
+        assert not (writable_root / "tree").exists()
+        assert (writable_root / "elsewhere" / "g" / "h.pdf").read_bytes() == b"g/h.pdf"
+
+    def test_copy_into_itself_is_refused(self, writable_root: StorageNode) -> None:
+        _populate(writable_root / "tree")
+        with pytest.raises(OverlappingPathsError, match="one inside the other"):
+            (writable_root / "tree").copy_to(writable_root / "tree" / "inner")
+        with pytest.raises(OverlappingPathsError, match="the same file"):
+            (writable_root / "tree" / "a.txt").copy_to(writable_root / "tree" / "a.txt")
+
+    def test_copy_file_onto_directory_is_refused(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        with pytest.raises(StorageError, match="is a directory"):
+            (writable_root / "a.txt").copy_to(writable_root / "b")
+
+    # -- safety and permissions ------------------------------------------------------------
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            "../escape",
+            "a/../../b",
+            "/etc/passwd",
+            "..\\..\\x",
+            "a\x00b",
+            "%2e%2e/x",
+            "ok/%252e%252e/x",
+        ],
+    )
+    def test_unsafe_paths_never_reach_the_backend(
+        self, writable_root: StorageNode, bad: str
+    ) -> None:
+        with pytest.raises(UnsafePathError):
+            writable_root.child(bad)
+        with pytest.raises(UnsafePathError):
+            writable_root.manager.node(f"m:{bad}")
+
+    def test_readonly_mount_refuses_writes_and_deletes(self, writable_root: StorageNode) -> None:
+        node = writable_root / "ro.txt"
+        node.write_bytes(b"data")
+        manager = writable_root.manager
+        manager.add_mount(
+            {"name": "ro", "type": "relative", "path": "m:", "permissions": "readonly"}
+        )
+        frozen = manager.node("ro:ro.txt")
+        assert frozen.read_bytes() == b"data"
+        for attempt in (
+            lambda: frozen.write_bytes(b"x"),
+            lambda: frozen.open("wb"),
+            lambda: frozen.delete(),
+            lambda: frozen.touch(),
+            lambda: frozen.parent.child("new").mkdir(),
+            lambda: frozen.move_to("m:else.txt"),
+            lambda: node.copy_to("ro:copy.txt"),
+        ):
+            with pytest.raises(StoragePermissionError, match="readonly"):
+                attempt()
+        assert frozen.read_bytes() == b"data"
+
+    def test_readwrite_mount_refuses_deletes_only(self, writable_root: StorageNode) -> None:
+        manager = writable_root.manager
+        manager.add_mount(
+            {"name": "rw", "type": "relative", "path": "m:", "permissions": "readwrite"}
+        )
+        node = manager.node("rw:rw.txt")
+        node.write_bytes(b"1")
+        node.write_bytes(b"2")
+        with pytest.raises(PermissionError):
+            node.delete()
+        with pytest.raises(StoragePermissionError):
+            node.move_to("m:other.txt")
+        assert node.read_bytes() == b"2"
+        assert not manager.node("m:other.txt").exists()
+
+    def test_text_wrapper_reads_lines(self, writable_root: StorageNode) -> None:
+        node = writable_root / "lines.txt"
+        node.write_text("a\nb\nc\n")
+        with node.open("r") as stream:
+            opened: object = stream  # typed IO[Any]; a text wrapper in fact
+            assert isinstance(opened, io.TextIOBase)
+            assert [line.rstrip("\n") for line in stream] == ["a", "b", "c"]
