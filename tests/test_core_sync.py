@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from genro_storage_django.core import StorageManager, StorageNode, StoragePermissionError
+from genro_storage_django.core import (
+    CopyOptions,
+    StorageManager,
+    StorageNode,
+    StoragePermissionError,
+    SyncOptions,
+)
 from genro_storage_django.core.backends import StatResult, local_writer
 from genro_storage_django.core.compare import MTIME_TOLERANCE, current_reason, is_newer
 from genro_storage_django.core.sync import Compare, plan_sync, sync
@@ -515,3 +521,21 @@ def test_delete_never_reaches_out_of_the_destination_through_a_symlink(tmp_path:
     report = sync(manager.node("s:"), manager.node("r:"), delete=True)
     assert report.ok and report.deleted == []
     assert (tmp_path / "m" / "keep" / "precious.txt").read_bytes() == b"precious"
+
+
+def test_options_objects_take_keyword_overrides_and_refuse_unknown_names(
+    tmp_path: Path,
+) -> None:
+    manager = StorageManager({"a": {"type": "memory"}, "b": {"type": "memory"}})
+    manager.node("a:x.txt").write_text("x")
+    base = SyncOptions(dry_run=True)
+    report = sync(manager.node("a:"), manager.node("b:"), base, dry_run=False)
+    assert report.copied == ["a:x.txt"] and not report.dry_run  # the keyword won
+    assert manager.node("b:x.txt").read_text() == "x"
+    assert base.dry_run  # the object itself is unchanged
+    with pytest.raises(TypeError):
+        sync(manager.node("a:"), manager.node("b:"), base, dryrun=True)
+    with pytest.raises(TypeError):
+        manager.node("a:x.txt").copy_to("b:y.txt", CopyOptions(), skipp="size")
+    with pytest.raises(ValueError, match="size-mtime"):
+        SyncOptions(compare="sizes")

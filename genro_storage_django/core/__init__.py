@@ -35,8 +35,8 @@ from .errors import (
 from .manager import Mount, StorageManager, validate_mounts
 from .node import StorageNode
 from .paths import normalize
-from .sync import Compare, SyncReport, plan_sync, sync
-from .transfer import SkipStrategy, TransferCallback, TransferReport
+from .sync import Compare, SyncOptions, SyncReport, plan_sync, sync
+from .transfer import CopyOptions, SkipStrategy, TransferCallback, TransferReport
 from .uploads import PresignedUpload, UploadVerificationError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ __all__ = [
     "Compare",
     "CompositeBackend",
     "ConfigProblem",
+    "CopyOptions",
     "DirectoryNotEmptyError",
     "FsspecBackend",
     "Mount",
@@ -70,6 +71,7 @@ __all__ = [
     "StorageNotFoundError",
     "StoragePermissionError",
     "StorageUnavailableError",
+    "SyncOptions",
     "SyncReport",
     "TransferCallback",
     "TransferError",

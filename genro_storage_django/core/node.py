@@ -30,7 +30,7 @@ from .listing import (
 from .node_content import NodeContent
 from .node_links import NodeLinks, UrlSigner
 from .paths import join
-from .transfer import TransferReport, copy, move
+from .transfer import CopyOptions, TransferReport, copy, move
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
@@ -323,9 +323,12 @@ class StorageNode(NodeContent, NodeLinks):
         return True
 
     # -- transfers ---------------------------------------------------------------
-    def copy_to(self, dest: StorageNode | str, **options: Any) -> TransferReport:
-        """Copy this file or directory tree to ``dest`` (see :func:`transfer.copy`)."""
-        return copy(self, self._manager.resolve(dest), **options)
+    def copy_to(
+        self, dest: StorageNode | str, options: CopyOptions | None = None, **fields: Any
+    ) -> TransferReport:
+        """Copy this file or directory tree to ``dest`` (see :func:`transfer.copy`):
+        ``options`` and keyword ``fields`` are :class:`~.transfer.CopyOptions`."""
+        return copy(self, self._manager.resolve(dest), options, **fields)
 
     def move_to(self, dest: StorageNode | str, **options: Any) -> TransferReport:
         """Move: copy, verify, then delete the source (see :func:`transfer.move`)."""

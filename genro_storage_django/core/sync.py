@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
@@ -39,7 +39,7 @@ from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_f
 if TYPE_CHECKING:
     from .node import StorageNode
 
-__all__ = ["Compare", "SyncPlan", "SyncReport", "plan_sync", "sync"]
+__all__ = ["Compare", "SyncOptions", "SyncPlan", "SyncReport", "plan_sync", "sync"]
 
 RETIME = "retime"
 _SKIP = "skip:"
@@ -93,22 +93,47 @@ class SyncReport:
         }
 
 
+@dataclass(frozen=True)
+class SyncOptions:
+    """How :func:`sync` decides and acts: each field is the keyword of the same name."""
+
+    compare: Compare | str = Compare.SIZE_MTIME
+    #: skip files whose destination is newer
+    update: bool = False
+    #: skip every file that exists at the destination
+    ignore_existing: bool = False
+    #: delete destination files the source does not have (after every copy succeeded)
+    delete: bool = False
+    max_delete: int | None = None
+    allow_empty_source: bool = False
+    include: Iterable[str] | str | None = None
+    exclude: Iterable[str] | str | None = None
+    dry_run: bool = False
+    transfers: int = 4
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "compare", Compare(self.compare))
+        except ValueError:
+            choices = ", ".join(mode.value for mode in Compare)
+            raise ValueError(f"unknown compare {self.compare!r}: use one of {choices}") from None
+        if self.max_delete is not None and self.max_delete < 0:
+            raise ValueError(f"max_delete must be 0 or more (got {self.max_delete})")
+
+
 def plan_sync(
     source: StorageNode,
     destination: StorageNode,
-    *,
-    compare: Compare | str = Compare.SIZE_MTIME,
-    update: bool = False,
-    ignore_existing: bool = False,
-    delete: bool = False,
-    include: Iterable[str] | str | None = None,
-    exclude: Iterable[str] | str | None = None,
+    options: SyncOptions | None = None,
+    **fields: Any,
 ) -> SyncPlan:
-    """List both sides once and decide every file's fate. Changes nothing."""
-    mode = Compare(compare)
-    accept = compile_filters(include, exclude)
+    """List both sides once and decide every file's fate. Changes nothing.
+
+    ``options`` and keyword ``fields`` are :class:`SyncOptions` (fields override it)."""
+    chosen = replace(options or SyncOptions(), **fields)
+    accept = compile_filters(chosen.include, chosen.exclude)
     plan = SyncPlan(source, destination)
-    rules = (mode, update, ignore_existing, destination.backend.keeps_mtime)
+    keeps_times = destination.backend.keeps_mtime
     source_stat = source.stat()
     refuse_overlap(source, destination, tree=source_stat.is_dir)
     if not source_stat.is_dir:
@@ -118,7 +143,7 @@ def plan_sync(
             raise TransferError(f"{destination.fullpath} is a directory, {source.fullpath} a file")
         plan.source_files = 1
         item = FileTransfer(source, source_stat, destination, target_stat)
-        _record(plan, item, _verdict(source_stat, target_stat, *rules))
+        _record(plan, item, _verdict(source_stat, target_stat, chosen, keeps_times))
         return plan
 
     # Entries the listings leave out are reported and never deleted: a refused name
@@ -133,7 +158,7 @@ def plan_sync(
     for relative in sorted(sources):
         stat = sources[relative]
         existing = targets.get(relative)
-        verdict = _verdict(stat, existing, *rules)
+        verdict = _verdict(stat, existing, chosen, keeps_times)
         if isinstance(verdict, str) and verdict.startswith(_SKIP):
             # The common case of a re-run: decided on the stats, no nodes built.
             plan.skips.append((label + relative, verdict.removeprefix(_SKIP)))
@@ -142,7 +167,7 @@ def plan_sync(
             source.listed_below(relative), stat, destination.child(relative), existing
         )
         _record(plan, item, verdict)
-    if delete:
+    if chosen.delete:
         plan.deletions = _not_through_links(plan, sorted(targets.keys() - sources))
     return plan
 
@@ -164,22 +189,15 @@ def _not_through_links(plan: SyncPlan, relatives: list[str]) -> list[StorageNode
 def sync(
     source: StorageNode,
     destination: StorageNode,
+    options: SyncOptions | None = None,
     *,
-    compare: Compare | str = Compare.SIZE_MTIME,
-    update: bool = False,
-    ignore_existing: bool = False,
-    delete: bool = False,
-    max_delete: int | None = None,
-    allow_empty_source: bool = False,
-    include: Iterable[str] | str | None = None,
-    exclude: Iterable[str] | str | None = None,
-    dry_run: bool = False,
-    transfers: int = 4,
     progress: TransferCallback | Callable[[int, int], Any] | None = None,
     confirm_delete: Callable[[list[StorageNode]], bool] | None = None,
+    **fields: Any,
 ) -> SyncReport:
     """Make ``destination`` match ``source``: copy what differs, then (``delete``) prune.
 
+    ``options`` and keyword ``fields`` are :class:`SyncOptions` (fields override it).
     Deletions happen after the copies, only if every copy succeeded, never when the
     source is empty unless ``allow_empty_source``, at most ``max_delete`` of them
     (past that the rest are reported as errors), and only if ``confirm_delete``
@@ -187,22 +205,13 @@ def sync(
     inside the other, through any mounts) raise :class:`~.errors.OverlappingPathsError`
     before anything is listed or changed.
     """
-    if max_delete is not None and max_delete < 0:
-        raise ValueError(f"max_delete must be 0 or more (got {max_delete})")
+    chosen = replace(options or SyncOptions(), **fields)
     started = time.monotonic()
     destination.require("write")
-    if delete:
+    if chosen.delete:
         destination.require("delete")
-    plan = plan_sync(
-        source,
-        destination,
-        compare=compare,
-        update=update,
-        ignore_existing=ignore_existing,
-        delete=delete,
-        include=include,
-        exclude=exclude,
-    )
+    plan = plan_sync(source, destination, chosen)
+    dry_run = chosen.dry_run
     report = SyncReport(skipped=list(plan.skips), dry_run=dry_run)
     if dry_run:
         report.copied = [item.source.fullpath for item, _why in plan.copies]
@@ -212,7 +221,7 @@ def sync(
         transferred = transfer_files(
             [item for item, _why in plan.copies],
             TransferReport(source, destination),
-            workers=transfers,
+            workers=chosen.transfers,
             progress=progress,
             preserve_mtime=True,
         )
@@ -223,7 +232,7 @@ def sync(
             if item.source_stat.mtime is not None:
                 item.target.backend.set_mtime(item.target.location, item.source_stat.mtime)
         if plan.deletions:
-            _prune(plan, report, max_delete, allow_empty_source, confirm_delete)
+            _prune(plan, report, chosen, confirm_delete)
     report.seconds = time.monotonic() - started
     return report
 
@@ -231,15 +240,14 @@ def sync(
 def _prune(
     plan: SyncPlan,
     report: SyncReport,
-    max_delete: int | None,
-    allow_empty_source: bool,
+    options: SyncOptions,
     confirm_delete: Callable[[list[StorageNode]], bool] | None,
 ) -> None:
     where = plan.destination.fullpath
     if report.errors:
         report.errors.append((where, "not deleting anything: some copies failed"))
         return
-    if plan.source_files == 0 and not allow_empty_source:
+    if plan.source_files == 0 and not options.allow_empty_source:
         report.errors.append(
             (where, "not deleting anything: the source is empty (force to allow it)")
         )
@@ -247,7 +255,7 @@ def _prune(
     if confirm_delete is not None and not confirm_delete(plan.deletions):
         report.errors.append((where, "deletion not confirmed"))
         return
-    limit = len(plan.deletions) if max_delete is None else max_delete
+    limit = len(plan.deletions) if options.max_delete is None else options.max_delete
     for node in plan.deletions[:limit]:
         try:
             node.delete()
@@ -296,24 +304,22 @@ def _record(plan: SyncPlan, item: FileTransfer, verdict: str | tuple[str, str]) 
 def _verdict(
     source: StatResult,
     target: StatResult | None,
-    mode: Compare,
-    update: bool,
-    ignore_existing: bool,
+    options: SyncOptions,
     keeps_times: bool,
 ) -> str | tuple[str, str]:
     """A reason to copy, ``"skip:<reason>"``, or, when only the content can tell,
     the pair (verdict if the content is the same, verdict if it differs)."""
     if target is None:
         return "new"
-    if ignore_existing:
+    if options.ignore_existing:
         return "skip:exists"
-    if update and is_newer(target, source):
+    if options.update and is_newer(target, source):
         return "skip:destination newer"
     if target.size != source.size:
         return "size differs"
-    if mode is Compare.SIZE_ONLY:
+    if options.compare is Compare.SIZE_ONLY:
         return "skip:same size"
-    if mode is Compare.CHECKSUM:
+    if options.compare is Compare.CHECKSUM:
         return ("skip:same checksum", "checksum differs")
     # A store that cannot keep times holds the upload time: newer is current there.
     current = current_reason(source, target, newer_is_current=not keeps_times)

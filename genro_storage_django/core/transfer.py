@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .node import StorageNode
 
 __all__ = [
+    "CopyOptions",
     "FileTransfer",
     "SkipStrategy",
     "TransferCallback",
@@ -43,44 +44,74 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class CopyOptions:
+    """How :func:`copy` copies: each field is the keyword of the same name.
+
+    Include/exclude globs and ``filter`` apply to the files of a tree (paths relative
+    to the source). ``progress`` is a :class:`TransferCallback` or a plain callable
+    ``(files_done, files_total)``. ``skip`` is a :class:`SkipStrategy` (or its value),
+    or a function ``(source, destination) -> bool`` that says which files to skip.
+    """
+
+    skip: SkipStrategy | str | SkipFunction = SkipStrategy.NEVER
+    skip_fn: SkipFunction | None = None
+    include: Iterable[str] | str | None = None
+    exclude: Iterable[str] | str | None = None
+    filter: Callable[[StorageNode], bool] | None = None  # genro-storage's name
+    progress: TransferCallback | Callable[[int, int], Any] | None = None
+    on_file: Callable[[StorageNode, StorageNode], Any] | None = None
+    on_skip: Callable[[StorageNode, str], Any] | None = None
+    workers: int = 1
+    preserve_mtime: bool = False
+
+    def plan(self, *, verify: bool) -> CopyPlan:
+        """The options checked and resolved once for the engine (``verify``: moves)."""
+        skip_fn = self.skip_fn
+        if callable(self.skip) and not isinstance(self.skip, str):
+            skip_fn, strategy = self.skip, SkipStrategy.CUSTOM
+        else:
+            try:
+                strategy = SkipStrategy(self.skip)
+            except ValueError:
+                choices = ", ".join(s.value for s in SkipStrategy)
+                raise ValueError(
+                    f"unknown skip strategy {self.skip!r}: use one of {choices}"
+                ) from None
+        if strategy is SkipStrategy.CUSTOM and skip_fn is None:
+            raise ValueError("skip='custom' needs skip_fn")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        return CopyPlan(
+            skip=strategy,
+            skip_fn=skip_fn,
+            accept=compile_filters(self.include, self.exclude),
+            node_filter=self.filter,
+            callback=as_callback(self.progress),
+            on_file=self.on_file,
+            on_skip=self.on_skip,
+            workers=self.workers,
+            preserve_mtime=self.preserve_mtime,
+            verify=verify,
+        )
+
+
 def copy(
     source: StorageNode,
     destination: StorageNode,
-    *,
-    skip: SkipStrategy | str | SkipFunction = SkipStrategy.NEVER,
-    skip_fn: SkipFunction | None = None,
-    include: Iterable[str] | str | None = None,
-    exclude: Iterable[str] | str | None = None,
-    filter: Callable[[StorageNode], bool] | None = None,  # genro-storage's name
-    progress: TransferCallback | Callable[[int, int], Any] | None = None,
-    on_file: Callable[[StorageNode, StorageNode], Any] | None = None,
-    on_skip: Callable[[StorageNode, str], Any] | None = None,
-    workers: int = 1,
-    preserve_mtime: bool = False,
+    options: CopyOptions | None = None,
+    **fields: Any,
 ) -> TransferReport:
     """Copy a file to the file ``destination``, or a directory tree into ``destination``.
 
-    Include/exclude globs and ``filter`` apply to the files of a tree (paths relative
-    to ``source``). ``progress`` is a :class:`TransferCallback` or a plain callable
-    ``(files_done, files_total)``. Errors on single files of a tree are collected in
-    the report; a single-file copy raises them. A source and destination that overlap
-    on the storage (one tree inside the other, or the same file, through any mounts)
-    raise :class:`~.errors.OverlappingPathsError` before anything is copied.
+    ``options`` and keyword ``fields`` are :class:`CopyOptions` (fields override it).
+    Errors on single files of a tree are collected in the report; a single-file copy
+    raises them. A source and destination that overlap on the storage (one tree inside
+    the other, or the same file, through any mounts) raise
+    :class:`~.errors.OverlappingPathsError` before anything is copied.
     """
-    plan = _make_plan(
-        skip,
-        skip_fn,
-        include,
-        exclude,
-        filter,
-        progress,
-        on_file,
-        on_skip,
-        workers,
-        preserve_mtime,
-        verify=False,
-    )
-    return _run(source, destination, plan, delete_source=False)
+    chosen = replace(options or CopyOptions(), **fields)
+    return _run(source, destination, chosen.plan(verify=False), delete_source=False)
 
 
 def move(
@@ -94,59 +125,10 @@ def move(
 ) -> TransferReport:
     """Move a file or tree: copy, verify each file, then delete each verified source."""
     source.require("delete")
-    plan = _make_plan(
-        SkipStrategy.NEVER,
-        None,
-        include,
-        exclude,
-        None,
-        progress,
-        None,
-        None,
-        workers,
-        preserve_mtime=True,
-        verify=True,
+    options = CopyOptions(
+        include=include, exclude=exclude, progress=progress, workers=workers, preserve_mtime=True
     )
-    return _run(source, destination, plan, delete_source=True)
-
-
-def _make_plan(
-    skip: SkipStrategy | str | SkipFunction,
-    skip_fn: SkipFunction | None,
-    include: Iterable[str] | str | None,
-    exclude: Iterable[str] | str | None,
-    node_filter: Callable[[StorageNode], bool] | None,
-    progress: TransferCallback | Callable[[int, int], Any] | None,
-    on_file: Callable[[StorageNode, StorageNode], Any] | None,
-    on_skip: Callable[[StorageNode, str], Any] | None,
-    workers: int,
-    preserve_mtime: bool,
-    verify: bool,
-) -> CopyPlan:
-    if callable(skip) and not isinstance(skip, str):
-        skip_fn, strategy = skip, SkipStrategy.CUSTOM
-    else:
-        try:
-            strategy = SkipStrategy(skip)
-        except ValueError:
-            choices = ", ".join(s.value for s in SkipStrategy)
-            raise ValueError(f"unknown skip strategy {skip!r}: use one of {choices}") from None
-    if strategy is SkipStrategy.CUSTOM and skip_fn is None:
-        raise ValueError("skip='custom' needs skip_fn")
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
-    return CopyPlan(
-        skip=strategy,
-        skip_fn=skip_fn,
-        accept=compile_filters(include, exclude),
-        node_filter=node_filter,
-        callback=as_callback(progress),
-        on_file=on_file,
-        on_skip=on_skip,
-        workers=workers,
-        preserve_mtime=preserve_mtime,
-        verify=verify,
-    )
+    return _run(source, destination, options.plan(verify=True), delete_source=True)
 
 
 def _run(
@@ -241,19 +223,8 @@ def transfer_files(
     (on local disk, one journal commit makes a whole batch durable); the others
     stream file by file.
     """
-    plan = _make_plan(
-        SkipStrategy.NEVER,
-        None,
-        None,
-        None,
-        None,
-        progress,
-        None,
-        None,
-        workers,
-        preserve_mtime,
-        verify=False,
-    )
+    options = CopyOptions(progress=progress, workers=workers, preserve_mtime=preserve_mtime)
+    plan = options.plan(verify=False)
     plan.callback.on_start(len(items), sum(item.source_stat.size for item in items))
     started = time.monotonic()
     copy_batched(items, plan, report)

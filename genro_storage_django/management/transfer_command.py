@@ -12,7 +12,7 @@ from django.core.checks import Tags
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ..conf import get_manager
-from ..core import StorageError, StorageNode, SyncReport, sync
+from ..core import StorageError, StorageNode, SyncOptions, SyncReport, sync
 from ..core.listing import REASONS as LEFT_OUT
 from .progress import ProgressLine, human_bytes
 
@@ -134,6 +134,28 @@ class TransferCommand(BaseCommand):
             help="do not ask before deleting",
         )
 
+    @staticmethod
+    def sync_options(options: dict[str, Any], delete: bool) -> SyncOptions:
+        """The command line as the core's options."""
+        if options["checksum"]:
+            compare = "checksum"
+        elif options["size_only"]:
+            compare = "size-only"
+        else:
+            compare = "size-mtime"
+        return SyncOptions(
+            compare=compare,
+            update=options["update"],
+            ignore_existing=options["ignore_existing"],
+            delete=delete,
+            max_delete=options.get("max_delete"),
+            allow_empty_source=options.get("force", False),
+            include=options["include"],
+            exclude=options["exclude"],
+            dry_run=options["dry_run"],
+            transfers=options["transfers"],
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         source = resolve_node(options["source"])
         destination = resolve_node(options["destination"])
@@ -145,20 +167,7 @@ class TransferCommand(BaseCommand):
             report = sync(
                 source,
                 destination,
-                compare="checksum"
-                if options["checksum"]
-                else "size-only"
-                if options["size_only"]
-                else "size-mtime",
-                update=options["update"],
-                ignore_existing=options["ignore_existing"],
-                delete=delete,
-                max_delete=options.get("max_delete"),
-                allow_empty_source=options.get("force", False),
-                include=options["include"],
-                exclude=options["exclude"],
-                dry_run=options["dry_run"],
-                transfers=options["transfers"],
+                self.sync_options(options, delete),
                 progress=progress,
                 confirm_delete=self._confirmer(options) if delete else None,
             )
