@@ -1,7 +1,7 @@
 """Cloud mounts against bare fsspec, on the emulators (moto, gcp-storage-emulator, Azurite).
 
 Run: ``.venv/bin/python -m benchmarks.bench_cloud`` (or ``scripts/bench cloud``). The
-emulators start in child processes, as in the tests (tests/servers.py).
+emulators start in child processes, as in the tests (tests/support/servers.py).
 
 * per backend: 100 x (4 KB put + get) through nodes vs the same calls on the bare
   filesystem (``pipe_file`` + ``cat_file``), rounds interleaved          target <= 1.10x
@@ -22,9 +22,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import tests._environment  # noqa: F401 - sets what gcsfs reads on import, before it loads
+import tests.support.environment  # noqa: F401 - sets what gcsfs reads on import, before it loads
 from genro_storage_django.core import StorageManager
-from tests.servers import running_azurite, running_gcs, running_s3
+from tests.support.servers import running_azurite, running_gcs, running_s3
 
 from ._harness import Row, peak_rss_growth, print_rows
 

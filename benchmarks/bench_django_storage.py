@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.servers import running_s3
+from tests.support.servers import running_s3
 from tests.testapp.mounts import answered
 
 from ._harness import Row, median_seconds, print_rows

@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests._server_process import HOST, free_port, server_process
-from tests._serving_servers import (
+from tests.support.server_process import HOST, free_port, server_process
+from tests.support.serving_servers import (
     SiteServer,
     make_site_root,
     running_gunicorn,

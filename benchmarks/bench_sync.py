@@ -172,7 +172,7 @@ def local_rows(
 
 
 def s3_rows(scratch: Path, runs: int, env: dict[str, str]) -> list[Row]:
-    from tests.servers import running_s3
+    from tests.support.servers import running_s3
 
     source = scratch / "s3-src"
     make_tree(source, 1000, 10, 0, 0)

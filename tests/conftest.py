@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from genro_storage_django.core import StorageManager, StorageNode
-from tests.cloud import CLOUD_BUCKET, CLOUD_KINDS, cloud_config
-from tests.composite_mounts import FirstOfBackend
+from tests.support.cloud import CLOUD_BUCKET, CLOUD_KINDS, cloud_config
+from tests.support.composite_mounts import FirstOfBackend
 
 _counter = itertools.count()
 

@@ -23,7 +23,7 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends.memory import MemoryBackend
 from genro_storage_django.core.backends.object_store import PART_SIZE
-from tests.cloud import bare_fs, bucket_of, cloud_config, cloud_params, unique_prefix
+from tests.support.cloud import bare_fs, bucket_of, cloud_config, cloud_params, unique_prefix
 
 pytestmark = pytest.mark.cloud
 

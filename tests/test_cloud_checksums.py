@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from genro_storage_django.core import StorageConfigError, StorageError, StorageManager
-from tests._relay import Seen, running_relay
-from tests.cloud import cloud_config
+from tests.support.cloud import cloud_config
+from tests.support.relay import Seen, running_relay
 
 pytestmark = pytest.mark.cloud
 

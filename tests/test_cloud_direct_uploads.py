@@ -1,6 +1,6 @@
 """Direct browser uploads end to end: the presigned request sent by an HTTP client to each
 emulator, then verify_upload(). Where an emulator checks less than the real service (moto
-checks no POST policy, the GCS emulator no signature), tests/upload_signatures.py checks
+checks no POST policy, the GCS emulator no signature), tests/support/upload_signatures.py checks
 what the service would."""
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from genro_storage_django.core import (
     StoragePermissionError,
     UploadVerificationError,
 )
-from tests.cloud import cloud_config, server_of
-from tests.upload_signatures import gcs_put_signature_valid, s3_post_allows, service_account_file
+from tests.support.cloud import cloud_config, server_of
+from tests.support.upload_signatures import (
+    gcs_put_signature_valid,
+    s3_post_allows,
+    service_account_file,
+)
 
 pytestmark = pytest.mark.cloud
 

@@ -38,11 +38,11 @@ from genro_storage_django.core.backends.cloud_errors import classify
 from genro_storage_django.core.backends.object_store import PART_SIZE
 from genro_storage_django.serving.views import RETRY_AFTER
 from genro_storage_django.storage import MountStorage
-from tests._relay import Seen, running_relay, serving_in_thread
-from tests._server_process import HOST, environment, free_port
-from tests.cloud import cloud_config, cloud_params
-from tests.servers import S3Server, running_s3
-from tests.upload_signatures import service_account_info
+from tests.support.cloud import cloud_config, cloud_params
+from tests.support.relay import Seen, running_relay, serving_in_thread
+from tests.support.server_process import HOST, environment, free_port
+from tests.support.servers import S3Server, running_s3
+from tests.support.upload_signatures import service_account_info
 
 pytestmark = pytest.mark.cloud
 

@@ -1,7 +1,7 @@
 """100 MB through every cloud mount: byte-exact, and with the process RSS growing by less
 than 32 MB while an object is read or copied (psutil sampling, benchmarks/_harness.py).
 
-The emulators run in their own processes (tests/servers.py), so what is measured is this
+The emulators run in their own processes (tests/support/servers.py), so what is measured is this
 process: the client. One 100 MB file travels local -> s3 -> gcs -> azure -> local; each hop
 is a cross-backend streamed copy, and each cloud copy is then read back in full.
 """
@@ -18,7 +18,7 @@ import pytest
 
 from benchmarks._harness import peak_rss_growth
 from genro_storage_django.core import StorageManager
-from tests.cloud import CLOUD_KINDS, cloud_config
+from tests.support.cloud import CLOUD_KINDS, cloud_config
 
 pytestmark = [pytest.mark.cloud, pytest.mark.slow]
 

@@ -12,9 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from genro_storage_django.core import StorageConfigError, StorageManager
-from tests.cloud import bare_fs, cloud_config, server_of
-from tests.signatures import gcs_signature_valid, s3_signature_valid
-from tests.upload_signatures import cloudfront_signature_valid, rsa_key_pem, service_account_file
+from tests.support.cloud import bare_fs, cloud_config, server_of
+from tests.support.signatures import gcs_signature_valid, s3_signature_valid
+from tests.support.upload_signatures import (
+    cloudfront_signature_valid,
+    rsa_key_pem,
+    service_account_file,
+)
 
 pytestmark = pytest.mark.cloud
 

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from genro_storage_django.core import OverlappingPathsError, StorageManager, sync
-from tests.cloud import bare_fs, bucket_of, cloud_config, cloud_params, server_of
-from tests.servers import Request
-from tests.signatures import gcs_signature_valid, s3_signature_valid
-from tests.upload_signatures import service_account_file
+from tests.support.cloud import bare_fs, bucket_of, cloud_config, cloud_params, server_of
+from tests.support.servers import Request
+from tests.support.signatures import gcs_signature_valid, s3_signature_valid
+from tests.support.upload_signatures import service_account_file
 
 pytestmark = pytest.mark.cloud
 

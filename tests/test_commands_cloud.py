@@ -13,7 +13,7 @@ from django.core.management import call_command
 from pytest_django.fixtures import Settings
 
 from genro_storage_django import get_manager
-from tests.cloud import CLOUD_KINDS, cloud_config
+from tests.support.cloud import CLOUD_KINDS, cloud_config
 
 pytestmark = pytest.mark.cloud
 

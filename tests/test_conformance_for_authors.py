@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from genro_storage_django.testing.conformance import BackendConformance
-from tests.docs_examples import REPO_ROOT, blocks
+from tests.support.docs_examples import REPO_ROOT, blocks
 
 
 def suite_size() -> int:

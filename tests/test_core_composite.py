@@ -1,6 +1,6 @@
 """Mounts built on other mounts: the manager and the transfer engine know no type by name.
 
-``FirstOfBackend`` (tests/composite_mounts.py) exists only in the tests: if the manager
+``FirstOfBackend`` (tests/support/composite_mounts.py) exists only in the tests: if the manager
 or the copy engine still special-cased ``relative``, these tests would fail for it.
 """
 
@@ -22,7 +22,7 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends import Backend, default_registry
 from genro_storage_django.core.backends.local import LocalBackend
-from tests.composite_mounts import FirstOfBackend
+from tests.support.composite_mounts import FirstOfBackend
 
 
 class CountingLocal(LocalBackend):

@@ -23,8 +23,7 @@ from genro_storage_django.core.backends import StatResult
 from genro_storage_django.core.backends.local_tree import remove_tree
 from genro_storage_django.core.backends.memory import MemoryBackend
 from genro_storage_django.core.listing import SYMLINK_LOOP, UNSAFE_NAME, printable
-
-from .cloud import bare_fs, cloud_config
+from tests.support.cloud import bare_fs, cloud_config
 
 #: Names a disk can hold and the path rules refuse, as bytes (one is not UTF-8).
 UNSAFE = [b"bad\xff.txt", b"new\nline.txt", b"a%2fb.txt", b"back\\slash.txt"]

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests._server_process import HOST, free_port
-from tests.example_server import EXAMPLE_VARIABLES, REPO_ROOT
+from tests.support.example_server import EXAMPLE_VARIABLES, REPO_ROOT
+from tests.support.server_process import HOST, free_port
 
 DEMO = REPO_ROOT / "scripts" / "demo"
 BOOTSTRAP = REPO_ROOT / "scripts" / "_bootstrap.sh"

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from genro_storage_django.conf import get_manager
-from tests.cloud import bare_fs, bucket_of, cloud_config, server_of
+from tests.support.cloud import bare_fs, bucket_of, cloud_config, server_of
 from tests.test_example_browser import PLAYWRIGHT_CORE_DIR, chromium, node
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]

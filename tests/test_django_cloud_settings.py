@@ -15,7 +15,7 @@ from django.test import override_settings
 from genro_storage_django.checks import check_storage_mounts
 from genro_storage_django.conf import get_manager
 from genro_storage_django.storage import MountStorage
-from tests.cloud import bare_fs, bucket_of, server_of, unique_prefix
+from tests.support.cloud import bare_fs, bucket_of, server_of, unique_prefix
 
 pytestmark = pytest.mark.cloud
 

@@ -14,10 +14,10 @@ from django.test import Client, RequestFactory, override_settings
 from genro_storage_django.conf import get_manager
 from genro_storage_django.core import PresignedUpload, StorageManager
 from genro_storage_django.serving.direct_upload import DirectUploadView
-from tests.cloud import cloud_config
+from tests.support.cloud import cloud_config
+from tests.support.upload_signatures import s3_post_allows
 from tests.test_cloud_direct_uploads import send
 from tests.testapp.views import DirectUpload
-from tests.upload_signatures import s3_post_allows
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db]
 

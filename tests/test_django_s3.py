@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from pytest_django.fixtures import Settings
 
 from genro_storage_django import MountStorage, mount
-from tests.servers import S3Server
+from tests.support.servers import S3Server
 from tests.testapp.mounts import s3_config, server_requests
 
 pytestmark = pytest.mark.cloud

@@ -28,8 +28,7 @@ from django.test.utils import isolate_apps
 
 from genro_storage_django import get_manager
 from genro_storage_django.checks import check_storage_mounts
-from tests._server_process import environment
-from tests.docs_examples import (
+from tests.support.docs_examples import (
     PAGES,
     REPO_ROOT,
     Block,
@@ -42,7 +41,8 @@ from tests.docs_examples import (
     s3_make_bucket,
     seeded_mounts,
 )
-from tests.servers import S3Server
+from tests.support.server_process import environment
+from tests.support.servers import S3Server
 
 CHECKED = {
     "python",

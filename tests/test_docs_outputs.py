@@ -21,7 +21,7 @@ from genro_storage_django import get_manager
 from genro_storage_django.core.backends import BUILTIN_TYPES
 from genro_storage_django.core.config import load_mount_configs
 from genro_storage_django.serving.responses import content_disposition
-from tests.docs_examples import (
+from tests.support.docs_examples import (
     REPO_ROOT,
     Block,
     all_blocks,
@@ -32,7 +32,7 @@ from tests.docs_examples import (
     s3_make_bucket,
     seeded_mounts,
 )
-from tests.servers import S3Server
+from tests.support.servers import S3Server
 
 
 def normalized(text: str) -> str:
@@ -100,7 +100,7 @@ def test_content_disposition_shown_is_the_header() -> None:
 def test_timeout_options_of_the_production_page_reach_the_filesystems() -> None:
     from genro_storage_django.core import StorageManager
     from genro_storage_django.core.backends import timeouts
-    from tests.servers import AZURE_ACCOUNT, AZURE_KEY
+    from tests.support.servers import AZURE_ACCOUNT, AZURE_KEY
 
     (row,) = re.findall(
         r"^\| S3, GCS and Azure calls \| (.*?) \| (.*?) \|", read("docs/production.md"), re.M

@@ -1,7 +1,7 @@
 """End to end: the file view behind real servers on 127.0.0.1, a WSGI one (gunicorn, sync
 workers) and an ASGI one (uvicorn), downloaded through an HTTP client with ranges.
 
-The servers run tests/serving_site in child processes (tests/_serving_servers.py); each is
+The servers run tests/serving_site in child processes (tests/support/serving_servers.py); each is
 stopped at the end of the module, and a process or port left behind fails the teardown.
 """
 
@@ -20,7 +20,7 @@ from django.test import override_settings
 
 from genro_storage_django.serving.signing import make_query
 from tests import serving_site
-from tests._serving_servers import (
+from tests.support.serving_servers import (
     SiteServer,
     make_site_root,
     parse_byteranges,

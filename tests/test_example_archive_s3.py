@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.example_server import ExampleServer, example_environment, manage, running_example
-from tests.servers import S3Server
+from tests.support.example_server import ExampleServer, example_environment, manage, running_example
+from tests.support.servers import S3Server
 
 BUCKET = "example-archive"
 PRINT_ARCHIVE = (

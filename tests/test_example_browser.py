@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.example_server import REPO_ROOT, ExampleServer, running_example
+from tests.support.example_server import REPO_ROOT, ExampleServer, running_example
 
 SCRIPT = Path(__file__).with_name("example_browser.cjs")
 PLAYWRIGHT_CORE_DIR = Path(

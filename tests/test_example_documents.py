@@ -2,7 +2,7 @@
 and its deletion, the upload form's progress protocol, the favicon, and the project's own
 403 and 404 pages (the file view's refused signed links included).
 
-The server runs with ``DEBUG`` off, as deployed (tests/example_server.py): with it on,
+The server runs with ``DEBUG`` off, as deployed (tests/support/example_server.py): with it on,
 Django shows its technical 404 page instead of the project's.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.example_server import (
+from tests.support.example_server import (
     ExampleServer,
     example_environment,
     manage,

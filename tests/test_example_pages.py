@@ -1,6 +1,6 @@
 """The example project's pages over HTTP, on its own settings: a real server, a real login.
 
-One server for the module (tests/example_server.py): a fresh database and mounts in a
+One server for the module (tests/support/example_server.py): a fresh database and mounts in a
 temporary directory, the demo user and documents seeded by ``manage.py seed_demo``.
 """
 
@@ -15,7 +15,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.example_server import ExampleServer, running_example, signed_links
+from tests.support.example_server import ExampleServer, running_example, signed_links
 
 SEEDED = ("Welcome letter", "Monthly figures 2026", "Quarterly report")
 

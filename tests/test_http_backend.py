@@ -21,7 +21,7 @@ from genro_storage_django.core import (
     StoragePermissionError,
     UnsafePathError,
 )
-from tests.servers import HTTPFileServer
+from tests.support.servers import HTTPFileServer
 
 pytestmark = pytest.mark.cloud
 

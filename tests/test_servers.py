@@ -1,4 +1,4 @@
-"""The emulator fixtures of tests/servers.py work with the bare fsspec filesystems.
+"""The emulator fixtures of tests/support/servers.py work with the bare fsspec filesystems.
 
 That the servers are gone after the session is checked by each fixture's teardown, which
 raises (a test error) when a thread, process or port survives the stop.
@@ -14,7 +14,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from tests.servers import AzureServer, GCSServer, HTTPFileServer, S3Server, _parse_range
+from tests.support.servers import AzureServer, GCSServer, HTTPFileServer, S3Server, _parse_range
 
 pytestmark = pytest.mark.cloud
 

@@ -32,7 +32,7 @@ from genro_storage_django.serving.signing import (
 )
 from genro_storage_django.serving.streams import CHUNK_SIZE
 from genro_storage_django.storage import MountStorage
-from tests._serving_servers import parse_byteranges
+from tests.support.serving_servers import parse_byteranges
 
 TEXT = b"0123456789abcdefghijklmnopqrstuvwxyz" * 30  # 1080 bytes
 SIZE = len(TEXT)

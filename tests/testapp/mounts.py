@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import S3Server
+from tests.support.servers import S3Server
 
 KINDS = ["local", "memory", pytest.param("s3", marks=pytest.mark.cloud)]
 BUCKET = "django-tests"

@@ -1,4 +1,4 @@
-"""Process and network helpers of tests/servers.py: free ports, readiness polling, child
+"""Process and network helpers of tests/support/servers.py: free ports, readiness polling, child
 processes that die with the test run, and the leak checks of every teardown."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Pytest plugin: real protocol servers for the storage tests, one of each per session.
 
-Loaded with ``-p tests.servers`` (addopts in pyproject.toml), so every test module can use the
-fixtures without a conftest.py import:
+Loaded with ``-p tests.support.servers`` (addopts in pyproject.toml), so every test module
+can use the fixtures without a conftest.py import:
 
 - ``s3_server``      moto's S3 server, a child process           -> :class:`S3Server`
 - ``gcs_server``     gcp-storage-emulator in memory, a child     -> :class:`GCSServer`
@@ -32,8 +32,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests._http_range import JoiningHTTPServer, RangeRequestHandler, parse_range
-from tests._server_process import (
+from tests.support.http_range import JoiningHTTPServer, RangeRequestHandler, parse_range
+from tests.support.server_process import (
     HOST,
     check_stopped,
     environment,
@@ -46,7 +46,7 @@ from tests._server_process import (
 # test_servers.py checks the Range parser under its old name.
 _parse_range = parse_range
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 AZURITE_DEFAULT_BIN = REPO_ROOT / ".cache" / "node" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_NPM_COMMAND = "npm install --no-audit --no-fund --prefix .cache/node azurite@3.35.0"
 # Azurite's well-known development account (public, documented by Microsoft).
@@ -196,7 +196,8 @@ def check_gcs_environment() -> None:
     if os.environ.get("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT") != "false":
         raise RuntimeError(
             "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false is not set: run pytest with "
-            "'-p tests._environment' (pyproject addopts does it) so it is set before gcsfs loads"
+            "'-p tests.support.environment' (pyproject addopts does it) so it is set before "
+            "gcsfs loads"
         )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from tests.signatures import gcs_request_signed
+from tests.support.signatures import gcs_request_signed
 
 __all__ = [
     "cloudfront_signature_valid",

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import requests
 
-from tests._server_process import HOST, environment, free_port, server_process
+from tests.support.server_process import HOST, environment, free_port, server_process
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO_ROOT / "example_project"
 MANAGE = EXAMPLE_DIR / "manage.py"
 DEMO_USER, DEMO_PASSWORD = "demo", "demo"

@@ -4,7 +4,7 @@ end-to-end tests and benchmarks/bench_serving.py.
 ``running_gunicorn(root, workdir)`` and ``running_uvicorn(root, workdir)`` start the server
 on a free 127.0.0.1 port serving the directory ``root`` (its ``public/`` and ``signed/``
 mounts), wait until it answers, yield a :class:`SiteServer`, and stop it at the end of the
-block; a process or port left behind raises (see tests/_server_process.py).
+block; a process or port left behind raises (see tests/support/server_process.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import psutil
 
-from tests._server_process import HOST, environment, free_port, server_process
+from tests.support.server_process import HOST, environment, free_port, server_process
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests._server_process import HOST
+from tests.support.server_process import HOST
 
 __all__ = ["Relay", "Seen", "running_relay", "serving_in_thread"]
 

@@ -1,6 +1,6 @@
 """Environment the tests need before any library reads it.
 
-Loaded as the first pytest plugin (``-p tests._environment`` in the ``addopts`` of
+Loaded as the first pytest plugin (``-p tests.support.environment`` in the ``addopts`` of
 pyproject.toml): pytest-django imports the settings module, and with it possibly gcsfs and
 google-auth, before any conftest.py runs, and those libraries read these variables on import.
 Keep this module free of imports beyond the standard library.
