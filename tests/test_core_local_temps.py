@@ -141,9 +141,15 @@ def test_delete_keeps_a_directory_a_live_writer_is_writing_into(
 ) -> None:
     (tmp_path / "sub").mkdir()
     writers.append(Writer(tmp_path, "sub/a.bin"))
-    with pytest.raises(DirectoryNotEmptyError):
-        manager_on(tmp_path).node("d:sub").delete()
+    manager = manager_on(tmp_path)
+    assert manager.node("d:sub").children() == []  # the temporary file is hidden...
+    # ...so the error says what holds the directory, not "use recursive=True".
+    with pytest.raises(DirectoryNotEmptyError, match="a write in progress"):
+        manager.node("d:sub").delete()
     assert len(temps(tmp_path / "sub")) == 1
+    (tmp_path / "sub" / "listed.txt").write_text("x")
+    with pytest.raises(DirectoryNotEmptyError, match=r"use recursive=True"):
+        manager.node("d:sub").delete()
 
 
 def test_a_write_sweeps_its_directory_now_and_then(

@@ -130,6 +130,14 @@ class StorageNameTooLongError(StorageError, OSError):
     most local filesystems."""
 
 
+#: Why a directory cannot go: listed entries (the caller may delete recursively), or only
+#: the hidden temporary file of a write still going on, or killed less than an hour ago.
+NOT_EMPTY = "directory not empty (use recursive=True)"
+WRITE_IN_PROGRESS = (
+    "directory holds the temporary file of a write in progress (or of one killed less "
+    "than an hour ago, removed once stale)"
+)
+
 _BUILTIN_TO_STORAGE: tuple[tuple[type[OSError], type[StorageError], str], ...] = (
     (FileNotFoundError, StorageNotFoundError, "no such file or directory"),
     (FileExistsError, StorageExistsError, "it already exists"),
@@ -151,7 +159,9 @@ def raise_as_storage_error(exc: BaseException, where: str) -> NoReturn:
         if isinstance(exc, builtin):
             raise mapped(f"{where}: {why}") from exc
     if exc.errno == errno.ENOTEMPTY:
-        raise DirectoryNotEmptyError(f"{where}: directory not empty (use recursive=True)") from exc
+        # A directory that lists as empty but holds a write's temporary file says so.
+        why = exc.strerror if exc.strerror == WRITE_IN_PROGRESS else NOT_EMPTY
+        raise DirectoryNotEmptyError(f"{where}: {why}") from exc
     if exc.errno == errno.ENAMETOOLONG:
         raise StorageNameTooLongError(f"{where}: name too long") from exc
     raise StorageError(f"{where}: {exc.strerror or type(exc).__name__}") from exc

@@ -20,7 +20,7 @@ import os
 import stat as stat_module
 from collections.abc import Iterator
 
-from ..errors import UnsafePathError
+from ..errors import NOT_EMPTY, WRITE_IN_PROGRESS, UnsafePathError
 from ..listing import SYMLINK_LOOP, OnSkip, skipped
 from ..paths import is_temp_name
 from .base import StatResult
@@ -212,7 +212,7 @@ def remove_dir(path: str, *, recursive: bool, keep: bool) -> None:
             sweep(path)  # stale temporary files do not make a directory non-empty
         entries = os.listdir(path)
         if entries and not recursive:
-            raise OSError(errno.ENOTEMPTY, "directory not empty", path)
+            raise _not_empty(entries, path)
         for entry in entries:
             child = os.path.join(path, entry)
             if os.path.isdir(child) and not os.path.islink(child):
@@ -230,7 +230,18 @@ def remove_dir(path: str, *, recursive: bool, keep: bool) -> None:
             if exc.errno != errno.ENOTEMPTY:
                 raise
             sweep(path)  # stale temporary files do not make a directory non-empty
-            os.rmdir(path)
+            try:
+                os.rmdir(path)
+            except OSError as again:
+                if again.errno != errno.ENOTEMPTY:
+                    raise
+                raise _not_empty(os.listdir(path), path) from None
+
+
+def _not_empty(entries: list[str], path: str) -> OSError:
+    """ENOTEMPTY, saying so when the only entries are temporary files listings hide."""
+    only_temps = all(is_temp_name(name) for name in entries)
+    return OSError(errno.ENOTEMPTY, WRITE_IN_PROGRESS if only_temps else NOT_EMPTY, path)
 
 
 def remove_tree(path: str) -> None:
