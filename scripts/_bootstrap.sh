@@ -21,6 +21,9 @@
 #                  only when a script calls _bootstrap_django_tests (scripts/test does): the
 #                  tests/ of the Django source release matching the installed Django, from
 #                  the package index, for tests/django_suite (exports DJANGO_TESTS_DIR)
+#   - .cache/genro-storage-0.8.4/tests
+#                  only when scripts/genro-suite calls _bootstrap_genro_tests: genro-storage's own
+#                  tests from its sdist (exports GENRO_TESTS_DIR); scripts/test does not run them
 # Idempotent and cheap when nothing changed: the pip step is skipped while the stamp in .venv
 # matches pyproject.toml and the mode, so a warm run takes about a second.
 # After sourcing: cwd is the repo root; VENV, VENV_BIN, AZURITE_BIN and PLAYWRIGHT_CORE_DIR
@@ -197,6 +200,48 @@ _bootstrap_django_tests() {
     tar -xzf "$archive" -C "$target" --strip-components=1 "$(basename "$archive" .tar.gz)/tests"
     rm -rf "$download"
     touch "$target/.complete"
+}
+
+# genro-storage 0.8.4's own tests, for scripts/genro-suite (issue 14): its sdist from the package
+# index, of which only tests/ is kept, in .cache/genro-storage-0.8.4/tests (exports GENRO_TESTS_DIR).
+# With GENRO_SUITE_REFERENCE=1 also a throwaway virtualenv with genro-storage 0.8.4 itself,
+# .cache/genro-storage-venv, to count what the same selection passes there. Done once: marker files
+# say each step finished, so an interrupted run starts again cleanly.
+GENRO_STORAGE_VERSION="0.8.4"
+_bootstrap_genro_tests() {
+    local target="$REPO_ROOT/.cache/genro-storage-$GENRO_STORAGE_VERSION"
+    export GENRO_TESTS_DIR="$target/tests"
+    if [ ! -f "$target/.complete" ]; then
+        _say "fetching the tests of genro-storage $GENRO_STORAGE_VERSION's sdist into .cache"
+        local download="$REPO_ROOT/.cache/genro-storage-sdist"
+        rm -rf "$download" "$target"
+        mkdir -p "$download" "$target"
+        _pip download --no-deps --no-binary :all: --dest "$download" \
+            "genro-storage==$GENRO_STORAGE_VERSION"
+        local archive="$download/genro_storage-$GENRO_STORAGE_VERSION.tar.gz"
+        if [ ! -f "$archive" ]; then
+            _say "pip download gave no $(basename "$archive")"
+            return 1
+        fi
+        tar -xzf "$archive" -C "$target" --strip-components=1 \
+            "genro_storage-$GENRO_STORAGE_VERSION/tests"
+        rm -rf "$download"
+        # Its own pytest configuration, without coverage: else pytest would climb to this
+        # project's pyproject.toml and its plugins.
+        printf '[pytest]\ntestpaths = tests\npython_files = test_*.py\nmarkers = integration\n' >"$target/pytest.ini"
+        touch "$target/.complete"
+    fi
+    [ "${GENRO_SUITE_REFERENCE:-0}" = 1 ] || return 0
+    local reference="$REPO_ROOT/.cache/genro-storage-venv"
+    export GENRO_REFERENCE_PYTHON="$reference/bin/python"
+    [ -f "$reference/.complete" ] && return 0
+    _say "installing genro-storage $GENRO_STORAGE_VERSION into .cache/genro-storage-venv (once)"
+    rm -rf "$reference"
+    "$VENV_BIN/python" -m venv "$reference"
+    # Its conftest imports boto3 (for tests this selection leaves out).
+    "$reference/bin/python" -m pip install -q "genro-storage==$GENRO_STORAGE_VERSION" pytest boto3 \
+        >>"$PIP_LOG" 2>&1 || { _say "pip failed; log: ${PIP_LOG#"$REPO_ROOT"/}"; return 1; }
+    touch "$reference/.complete"
 }
 
 if [ "$BOOTSTRAP_MODE" = dev ]; then
