@@ -109,3 +109,28 @@ def test_a_dangling_symlink_in_the_way_of_a_directory_fails_the_write(tmp_path: 
     with pytest.raises(FileExistsError):
         manager.node("m:link/file.txt").write_bytes(b"x")
     assert not (tmp_path / "m" / "missing").exists()
+
+
+def test_an_overwrite_keeps_the_file_mode(tmp_path: Path) -> None:
+    manager = StorageManager({"m": local(tmp_path / "root")})
+    secret = tmp_path / "root" / "secret.txt"
+    manager.node("m:secret.txt").write_bytes(b"old")
+    secret.chmod(0o600)
+    manager.node("m:secret.txt").write_bytes(b"new")
+    with manager.node("m:secret.txt").open("w") as stream:
+        stream.write("newer")
+    assert mode_of(secret) == 0o600
+    assert secret.read_text() == "newer"
+    # A symlink replaced by the write is not a file whose mode means anything: the umask decides.
+    (tmp_path / "root" / "link.txt").symlink_to(secret)
+    manager.node("m:link.txt").write_bytes(b"replaces the link")
+    assert mode_of(tmp_path / "root" / "link.txt") == 0o644
+    assert mode_of(secret) == 0o600
+
+
+def test_mount_permissions_win_over_the_replaced_file_mode(tmp_path: Path) -> None:
+    manager = StorageManager({"m": local(tmp_path / "root", file_permissions=0o640)})
+    manager.node("m:f.txt").write_bytes(b"old")
+    (tmp_path / "root" / "f.txt").chmod(0o600)
+    manager.node("m:f.txt").write_bytes(b"new")
+    assert mode_of(tmp_path / "root" / "f.txt") == 0o640

@@ -12,6 +12,7 @@ import ctypes
 import functools
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, NamedTuple, cast
@@ -130,9 +131,10 @@ class LocalAtomicWriter(AtomicWriter):
 
     def _commit(self) -> None:
         self._flush_buffer()
-        if self._file_mode is not None:
+        mode = self._file_mode if self._file_mode is not None else self._replaced_mode()
+        if mode is not None:
             # Before the rename: the file is published with its mode.
-            os.fchmod(self._fd, self._file_mode)
+            os.fchmod(self._fd, mode)
         if self._fsync:
             os.fsync(self._fd)
         # Renamed before it is closed: the writer's lock keeps a sweep off it until then.
@@ -143,6 +145,18 @@ class LocalAtomicWriter(AtomicWriter):
         else:
             os.replace(self._temp, self._target)
         self._close()
+
+    def _replaced_mode(self) -> int | None:
+        """The permission bits of the regular file this write replaces, if any: an overwrite
+        is a new inode, which would otherwise take the umask's bits (a 0o600 secret would
+        become readable by all)."""
+        if self._exclusive:
+            return None
+        try:
+            status = os.lstat(self._target)
+        except FileNotFoundError:
+            return None
+        return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
 
     def _abort(self) -> None:
         self._close()
