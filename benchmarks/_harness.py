@@ -2,7 +2,9 @@
 
 Every benchmark measures its baseline in the same run, on the same data, and
 prints ``ours / baseline`` against a target, so figures from different machines
-compare by ratio rather than by absolute time.
+compare by ratio rather than by absolute time. Timings are medians that keep their
+rounds (:class:`Timing`), so each row also prints how far the rounds spread: on a
+noisy machine a ratio is only as good as that spread.
 """
 
 from __future__ import annotations
@@ -16,19 +18,38 @@ from dataclasses import dataclass
 
 import psutil
 
-__all__ = ["Row", "median_seconds", "peak_rss_growth", "print_rows"]
+__all__ = ["Row", "Timing", "median_seconds", "peak_rss_growth", "print_rows"]
+
+
+class Timing(float):
+    """A median (a ``float``, usable wherever a number is) that keeps the rounds it
+    was taken from."""
+
+    rounds: tuple[float, ...]
+
+    def __new__(cls, rounds: list[float]) -> Timing:
+        timing = super().__new__(cls, statistics.median(rounds))
+        timing.rounds = tuple(rounds)
+        return timing
+
+    @property
+    def spread(self) -> float:
+        """Half the range of the rounds, relative to the median (0.05 is ±5 %)."""
+        median = float(self)
+        if median == 0:
+            return 0.0
+        return (max(self.rounds) - min(self.rounds)) / 2 / median
 
 
 def median_seconds(
     function: Callable[[], object], *, repeat: int = 7, min_time: float = 0.2
-) -> float:
+) -> Timing:
     """Median time of one call, from ``repeat`` rounds of enough calls to last ``min_time``."""
     timer = timeit.Timer(function)
     number = 1
     while timer.timeit(number) < min_time / 4:
         number *= 2
-    rounds = [timer.timeit(number) / number for _ in range(repeat)]
-    return statistics.median(rounds)
+    return Timing([timer.timeit(number) / number for _ in range(repeat)])
 
 
 def peak_rss_growth(function: Callable[[], object], *, interval: float = 0.002) -> int:
@@ -87,10 +108,18 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
+def _spread(value: float | None) -> str:
+    return f"±{value.spread:.0%}" if isinstance(value, Timing) else "-"
+
+
 def print_rows(title: str, rows: list[Row]) -> bool:
-    """Print a table; return True when every target is met."""
+    """Print a table; return True when every target is met. The spread columns give each
+    side's half-range of rounds around its median (see :class:`Timing`)."""
     print(f"\n== {title}")
-    print(f"{'measure':<48} {'ours':>12} {'baseline':>12} {'ratio':>7} {'target':>8}  ok")
+    print(
+        f"{'measure':<48} {'ours':>12} {'baseline':>12} {'ratio':>7} {'target':>8}  ok"
+        f"  {'spread ours/base':>16}"
+    )
     all_met = True
     for row in rows:
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
@@ -105,6 +134,7 @@ def print_rows(title: str, rows: list[Row]) -> bool:
         mark = {True: "yes", False: "NO", None: ""}[met]
         print(
             f"{row.name:<48} {_fmt(row.ours, row.unit):>12} "
-            f"{_fmt(row.baseline, row.unit):>12} {ratio:>7} {target:>8}  {mark}"
+            f"{_fmt(row.baseline, row.unit):>12} {ratio:>7} {target:>8}  {mark:<3}"
+            f"  {_spread(row.ours) + '/' + _spread(row.baseline):>16}"
         )
     return all_met

@@ -15,7 +15,6 @@ import argparse
 import gc
 import itertools
 import os
-import statistics
 import tempfile
 import time
 from contextlib import ExitStack
@@ -26,7 +25,7 @@ import tests.support.environment  # noqa: F401 - sets what gcsfs reads on import
 from genro_storage_django.core import StorageManager
 from tests.support.servers import running_azurite, running_gcs, running_s3
 
-from ._harness import Row, peak_rss_growth, print_rows
+from ._harness import Row, Timing, peak_rss_growth, print_rows
 
 KINDS = ("s3", "gcs", "azure")
 BUCKET = "bench"
@@ -108,8 +107,8 @@ def small_ops_rows(manager: StorageManager, servers: dict[str, Any], rounds: int
         rows.append(
             Row(
                 f"{kind}: {OPS} x (4 KB put + get), node / bare fs",
-                statistics.median(mine),
-                statistics.median(theirs),
+                Timing(mine),
+                Timing(theirs),
                 1.10,
             )
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 from tests.support.servers import running_s3
 from tests.testapp.mounts import answered
 
-from ._harness import Row, median_seconds, print_rows
+from ._harness import Row, Timing, median_seconds, print_rows
 
 BUCKET = "bench"
 KEY = SECRET = "testing"
@@ -49,7 +48,7 @@ def configure_django(endpoint: str) -> None:
 
 def paired_medians(
     ours: Callable[[], object], theirs: Callable[[], object], repeat: int
-) -> tuple[float, float]:
+) -> tuple[Timing, Timing]:
     """Median times, the two sides measured in alternating rounds so that a server slowing
     down (or speeding up) over the run weighs on both alike."""
     our_rounds: list[float] = []
@@ -57,7 +56,7 @@ def paired_medians(
     for _ in range(repeat):
         our_rounds.append(median_seconds(ours, repeat=1, min_time=0.15))
         their_rounds.append(median_seconds(theirs, repeat=1, min_time=0.15))
-    return statistics.median(our_rounds), statistics.median(their_rounds)
+    return Timing(our_rounds), Timing(their_rounds)
 
 
 def run(repeat: int) -> bool:

@@ -39,7 +39,7 @@ from tests.support.serving_servers import (
     write_random_file,
 )
 
-from ._harness import Row, print_rows
+from ._harness import Row, Timing, print_rows
 
 INSTALL_HINT = "apt-get install wrk nginx-light"
 FILE_NAME = "bench.bin"
@@ -174,20 +174,24 @@ def wsgi_rows(
                     url = f"http://{HOST}:{port}{path}"
                     samples[name].append(run_wrk(wrk, url, seconds, connections))
     rps = {name: statistics.median(values) for name, values in samples.items()}
-    base = rps["FileResponse"]
+    # Time per request, each round's: the rows then carry their spread.
+    per_request = {
+        name: Timing([1 / value for value in values]) for name, values in samples.items()
+    }
+    base = per_request["FileResponse"]
     rows = [
-        Row("1 MB, gunicorn: view / FileResponse (per request)", 1 / rps["view"], 1 / base, 1.0),
-        Row("1 MB, gunicorn: whitenoise / FileResponse", 1 / rps["whitenoise"], 1 / base, None),
+        Row("1 MB, gunicorn: view / FileResponse (per request)", per_request["view"], base, 1.0),
+        Row("1 MB, gunicorn: whitenoise / FileResponse", per_request["whitenoise"], base, None),
     ]
     if "nginx static" in rps:
         rows.append(
-            Row("1 MB: nginx static / FileResponse", 1 / rps["nginx static"], 1 / base, None)
+            Row("1 MB: nginx static / FileResponse", per_request["nginx static"], base, None)
         )
         rows.append(
             Row(
                 "1 MB: nginx + view X-Accel-Redirect / FileResponse",
-                1 / rps["nginx + view (X-Accel-Redirect)"],
-                1 / base,
+                per_request["nginx + view (X-Accel-Redirect)"],
+                base,
                 None,
             )
         )

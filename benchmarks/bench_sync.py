@@ -18,7 +18,6 @@ import compileall
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ._harness import Row, print_rows
+from ._harness import Row, Timing, print_rows
 
 SETTINGS = textwrap.dedent(
     """
@@ -89,12 +88,12 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 
 def median_of(
     runs: int, prepare: Callable[[], None], command: list[str], env: dict[str, str]
-) -> float:
+) -> Timing:
     times = []
     for _ in range(runs):
         prepare()
         times.append(timed(command, env))
-    return statistics.median(times)
+    return Timing(times)
 
 
 def touch_some(root: Path, count: int) -> None:
@@ -141,12 +140,12 @@ def local_rows(
         touch_some(source, 100)
 
     label = f"first sync, {args.files} x 4 KB + {args.large} x {args.large_mb} MB"
-    rclone_first = statistics.median(first["rclone"])
+    rclone_first = Timing(first["rclone"])
     return [
-        Row(label, statistics.median(first["ours"]), rclone_first, 1.0),
+        Row(label, Timing(first["ours"]), rclone_first, 1.0),
         Row(
             "  the same, mount with fsync: false",
-            statistics.median(first["no fsync"]),
+            Timing(first["no fsync"]),
             rclone_first,
             1.0,
         ),
