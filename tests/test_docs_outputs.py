@@ -18,6 +18,7 @@ from django.template import Context, Template
 from django.test import override_settings
 
 from genro_storage_django import get_manager
+from genro_storage_django.core import StorageManager
 from genro_storage_django.core.backends import BUILTIN_TYPES
 from genro_storage_django.core.config import load_mount_configs
 from genro_storage_django.serving.responses import content_disposition
@@ -197,3 +198,11 @@ def test_toctrees_and_layout_name_what_exists() -> None:
     for line in layout.text.splitlines():
         if line and not line.startswith(" "):
             assert (REPO_ROOT / line.split()[0]).exists(), line
+
+
+def test_core_diffnode_output_is_the_one_shown() -> None:
+    manager = StorageManager({"uploads": {"type": "memory"}})
+    manager.node("uploads:parts/body.md").write_text("Sales rose.\n")
+    manager.node("uploads:parts/body-v2.md").write_text("Sales rose by 4%.\n")
+    diff = manager.diffnode("uploads:parts/body.md", "uploads:parts/body-v2.md").read()
+    assert diff == shown("docs/core.md", "text", "+++ uploads:parts/body-v2.md").lstrip("\n")

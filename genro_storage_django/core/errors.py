@@ -9,6 +9,7 @@ backend's internal location, which may hold a bucket prefix or a disk path.
 from __future__ import annotations
 
 import errno
+import subprocess
 from typing import TYPE_CHECKING, NoReturn
 
 # The core's one optional seam to Django: with Django installed, UnsafePathError is also
@@ -29,6 +30,10 @@ else:
 
 __all__ = [
     "BackendUnavailableError",
+    "CommandFailedError",
+    "CommandNotFoundError",
+    "CommandRefusedError",
+    "CommandTimeoutError",
     "DirectoryNotEmptyError",
     "OverlappingPathsError",
     "StorageBucketNotFoundError",
@@ -44,6 +49,7 @@ __all__ = [
     "StorageUnavailableError",
     "TransferError",
     "UnsafePathError",
+    "VirtualNodeError",
     "raise_as_storage_error",
 ]
 
@@ -128,6 +134,28 @@ class StorageNotADirectoryError(StorageError, NotADirectoryError):
 class StorageNameTooLongError(StorageError, OSError):
     """A name (or the whole path) is longer than the backend allows: 255 bytes a name on
     most local filesystems."""
+
+
+class VirtualNodeError(StorageError, ValueError):
+    """A virtual node (``iternode``, ``diffnode``) was asked to be written, or its content
+    cannot be made (a diff of binary files)."""
+
+
+class CommandNotFoundError(StorageError, FileNotFoundError):
+    """``node.call()``: the program to run does not exist (or is not executable)."""
+
+
+class CommandFailedError(StorageError, subprocess.CalledProcessError):
+    """``node.call()``: the program exited with a non-zero status (``returncode``, ``cmd``,
+    ``output`` and ``stderr`` as on ``subprocess.CalledProcessError``)."""
+
+
+class CommandTimeoutError(StorageError, subprocess.TimeoutExpired):
+    """``node.call(..., timeout=s)``: the program ran longer and was killed."""
+
+
+class CommandRefusedError(StorageError, ValueError):
+    """``node.call()`` was asked for a shell (``shell=True``): it never starts one."""
 
 
 #: Why a directory cannot go: listed entries (the caller may delete recursively), or only

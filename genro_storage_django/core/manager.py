@@ -22,6 +22,7 @@ from .config import (
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode, UrlSigner
 from .paths import is_valid_mount_name, join, normalize, split_fullpath
+from .virtual import DiffNode, IterNode, VirtualNode
 
 __all__ = ["Mount", "StorageManager", "validate_mounts"]
 
@@ -198,6 +199,16 @@ class StorageManager:
     def resolve(self, target: StorageNode | str) -> StorageNode:
         """A node from a node or a ``"mount:path"`` string."""
         return self.node(target)
+
+    def iternode(self, *nodes: StorageNode | VirtualNode | str) -> IterNode:
+        """A virtual node reading as ``nodes`` concatenated, read when it is (docs/core.md)."""
+        return IterNode(
+            self, [node if isinstance(node, VirtualNode) else self.resolve(node) for node in nodes]
+        )
+
+    def diffnode(self, old: StorageNode | str, new: StorageNode | str) -> DiffNode:
+        """A virtual node reading as the unified diff from ``old`` to ``new``."""
+        return DiffNode(self, self.resolve(old), self.resolve(new))
 
     def __repr__(self) -> str:
         return f"StorageManager(mounts={self.get_mount_names()!r})"

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import errors
+from .archive import NodeArchive
 from .backends.base import Backend, StatResult
+from .commands import NodeCommands
 from .errors import raise_as_storage_error
 from .globbing import compile_glob
 from .listing import (
@@ -40,9 +42,10 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class StorageNode(NodeContent, NodeLinks):
+class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands):
     """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
-    transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`.
+    transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`,
+    archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`.
 
     ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
     are the interface the transfer engine and the mixins use (docs/architecture.md).
