@@ -190,7 +190,7 @@ def test_failure_half_way_reports_and_a_rerun_completes(mounts: dict[str, Path])
 def test_argument_errors(mounts: dict[str, Path]) -> None:
     with pytest.raises(CommandError, match="write mount:path"):
         run("storage_copy", "src", "dst:")
-    with pytest.raises(CommandError, match="no mount named 'nope'"):
+    with pytest.raises(CommandError, match="Mount point 'nope' not found"):
         run("storage_copy", "nope:x", "dst:")
     with pytest.raises(CommandError, match="'\\.\\.' in path"):
         run("storage_copy", "src:../etc", "dst:")

@@ -115,7 +115,7 @@ def test_a_missing_parent_is_refused_naming_it(tmp_path: Path) -> None:
         "a": {"type": "memory"},
         "u": {"type": "first-of", "parents": ["a", "ghost"]},
     }
-    with pytest.raises(StorageConfigError, match="mount 'u': parent mount 'ghost' does not exist"):
+    with pytest.raises(StorageConfigError, match="Parent mount 'ghost' not found for mount 'u'"):
         make_manager(tmp_path, mounts)
     problems = make_manager(tmp_path, {}).check(mounts)
     assert [(p.code, p.mount, p.key) for p in problems] == [("unknown_parent", "u", "parents")]

@@ -83,14 +83,19 @@ def test_protocol_is_an_alias_of_type() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"x": {"type": "nope"}}, "mount 'x': unknown type 'nope'"),
-        ({"x": {}}, "mount 'x': unknown type None"),
+        ({"x": {"type": "nope"}}, "Unknown storage type 'nope' for mount 'x'"),
+        ({"x": {}}, "mount 'x': missing required field: 'protocol' \\(or 'type'\\)"),
+        ({"x": {"path": "/srv"}}, "missing required field: 'protocol'"),
+        ([{"type": "memory"}], "mount configuration missing required field: 'name'"),
         ({"x": {"type": "memory", "colour": "red"}}, "mount 'x': unknown key 'colour'"),
-        ({"x": {"type": "local"}}, "mount 'x': missing required key 'path'"),
+        ({"x": {"type": "local"}}, "mount 'x': missing required field: 'base_path' or 'path'"),
+        ({"x": {"type": "local", "path": "/a", "base_path": "/b"}}, "another name of 'path'"),
+        ({"x": {"type": "memory", "path": 3}}, "path must be a string"),
+        ({"x": {"type": "memory", "base_path": "/a\0b"}}, "NUL byte"),
         ({"x": {"type": "local", "path": "relative/dir"}}, "absolute path"),
         ({"x": {"type": "local", "path": "/a", "base_url": 3}}, "base_url must be a string"),
         ({"x": {"type": "local", "path": "/a", "fsync": "no"}}, "fsync must be true or false"),
-        ({"x": {"type": "s3"}}, "missing required key 'bucket'"),
+        ({"x": {"type": "s3"}}, "missing required field: 'bucket'"),
         ({"x": {"type": "s3", "bucket": ""}}, "bucket must not be empty"),
         ({"x": {"type": "s3", "bucket": 5}}, "bucket must be a string"),
         ({"x": {"type": "s3", "bucket": "my bucket!"}}, "bucket must be a name of letters"),
@@ -104,17 +109,17 @@ def test_protocol_is_an_alias_of_type() -> None:
         ({"x": {"type": "azure", "container": "ab"}}, "3 to 63 characters"),
         ({"x": {"type": "http", "base_url": "ftp://x"}}, "http\\(s\\) URL"),
         ({"x": {"type": "http", "base_url": "https://x", "permissions": "delete"}}, "read-only"),
-        ({"x": {"type": "memory", "permissions": "all"}}, "permissions must be one of"),
-        ({"x": {"type": "memory", "permissions": ["readonly"]}}, "permissions must be one of"),
+        ({"x": {"type": "memory", "permissions": "all"}}, "Invalid permissions 'all'"),
+        ({"x": {"type": "memory", "permissions": ["readonly"]}}, "must be one of readonly"),
         ({"x": {"type": "local", "path": "/srv/a\0b"}}, "NUL byte"),
         ({"x": {"type": "fsspec", "protocol": "file", "path": "/srv/a\0b"}}, "NUL byte"),
-        ({"x": {"type": "fsspec"}}, "missing required key 'protocol'"),
+        ({"x": {"type": "fsspec"}}, "missing required field: 'protocol'"),
         ({"x": {"type": "fsspec", "protocol": ""}}, "non-empty string"),
         ({"x": {"type": "fsspec", "protocol": "nonexistent-proto"}}, "cannot load protocol"),
         ({"x": {"type": "fsspec", "protocol": "memory", "options": 1}}, "options must be a dict"),
         ({"x": {"type": "relative", "path": "nocolon"}}, "'parent:sub/dir'"),
         ({"x": {"type": "relative", "path": "x:sub"}}, "its own parent"),
-        ({"x": {"type": "relative", "path": "ghost:sub"}}, "parent mount 'ghost' does not exist"),
+        ({"x": {"type": "relative", "path": "ghost:sub"}}, "Parent mount 'ghost' not found"),
         ({"bad name": {"type": "memory"}}, "must be a str of letters"),
         (
             {"a": {"type": "relative", "path": "b:"}, "b": {"type": "relative", "path": "a:"}},
@@ -203,7 +208,7 @@ def test_register_backend_type_per_manager_and_global() -> None:
     first.register_backend_type("special", Special)
     first.configure({"s": {"type": "special"}})
     assert isinstance(first.get_backend("s"), Special)
-    with pytest.raises(StorageConfigError, match="unknown type 'special'"):
+    with pytest.raises(StorageConfigError, match="Unknown storage type 'special'"):
         StorageManager({"s": {"type": "special"}})
     register_backend_type("special-global", Special)
     try:
@@ -251,7 +256,7 @@ def test_delete_mount_and_lookup_errors() -> None:
     manager.delete_mount("sub")
     manager.delete_mount("base")
     assert not manager.has_mount("base")
-    with pytest.raises(StorageNotFoundError, match="no mount named 'base'"):
+    with pytest.raises(StorageNotFoundError, match=r"'base' not found \(mounts: none\)"):
         manager.delete_mount("base")
     with pytest.raises(StorageNotFoundError):
         manager.node("base:x")

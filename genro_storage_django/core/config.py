@@ -29,6 +29,7 @@ __all__ = [
     "Permissions",
     "load_mount_configs",
     "mount_type",
+    "with_own_keys",
 ]
 
 #: Keys every mount accepts whatever its type.
@@ -139,9 +140,30 @@ def _read_config_file(path: Path) -> Any:
 
 
 def mount_type(config: Mapping[str, Any]) -> str | None:
-    """The mount's type, with ``protocol`` standing in when ``type`` is absent."""
+    """The mount's type, with ``protocol`` standing in when ``type`` is absent.
+
+    A mount with neither whose ``path`` (or ``base_path``) reads ``parent:sub`` is a
+    ``relative`` mount: genro-storage's shorthand for one.
+    """
     value = config.get("type", config.get("protocol"))
+    if value is None and "type" not in config and "protocol" not in config:
+        path = config.get("path", config.get("base_path"))
+        if isinstance(path, str) and ":" in path:
+            return "relative"
     return value if isinstance(value, str) else None
+
+
+def with_own_keys(config: Mapping[str, Any], backend_class: type[Backend] | None) -> dict[str, Any]:
+    """The config with the other spellings of keys its type accepts under their own names.
+
+    Both spellings given: the config is left as it is, for :func:`check_mount_config`
+    to refuse.
+    """
+    own = dict(config)
+    for alias, key in (backend_class.key_aliases if backend_class else {}).items():
+        if alias in own and key not in own:
+            own[key] = own.pop(alias)
+    return own
 
 
 def check_mount_config(
@@ -153,7 +175,16 @@ def check_mount_config(
     name = config.get("name")
     label = name if isinstance(name, str) else "?"
     problems: list[ConfigProblem] = []
-    if not is_valid_mount_name(name):
+    if "name" not in config:
+        problems.append(
+            ConfigProblem(
+                "missing_key",
+                label,
+                "mount configuration missing required field: 'name'",
+                key="name",
+            )
+        )
+    elif not is_valid_mount_name(name):
         problems.append(
             ConfigProblem(
                 "invalid_value",
@@ -168,12 +199,26 @@ def check_mount_config(
             ConfigProblem(
                 "unknown_type",
                 label,
-                f"mount {label!r}: unknown type {type_name!r}",
+                f"Unknown storage type {type_name!r} for mount {label!r}"
+                if type_name is not None
+                else f"mount {label!r}: missing required field: 'protocol' (or 'type')",
                 key="type",
             )
         )
         return problems
+    aliases = backend_class.key_aliases
     allowed = COMMON_KEYS | backend_class.required_keys | backend_class.optional_keys | extra_keys
+    allowed = allowed | set(aliases)
+    for alias, key in sorted(aliases.items()):
+        if alias in config and key in config:
+            problems.append(
+                ConfigProblem(
+                    "invalid_value",
+                    label,
+                    f"mount {label!r}: {alias!r} is another name of {key!r}: give one of them",
+                    key=alias,
+                )
+            )
     if "type" not in config:
         allowed = allowed | {"protocol"}
     for key in sorted(set(config) - allowed):
@@ -187,11 +232,14 @@ def check_mount_config(
             )
         )
     for key in sorted(backend_class.required_keys - set(config)):
+        spellings = sorted([key, *(alias for alias, own in aliases.items() if own == key)])
         problems.append(
             ConfigProblem(
                 "missing_key",
                 label,
-                f"mount {label!r}: missing required key {key!r} for type {type_name!r}",
+                f"mount {label!r}: missing required field: "
+                + " or ".join(repr(spelling) for spelling in spellings)
+                + f" for type {type_name!r}",
                 key=key,
             )
         )
@@ -202,8 +250,8 @@ def check_mount_config(
             ConfigProblem(
                 "invalid_value",
                 label,
-                f"mount {label!r}: permissions must be one of readonly, readwrite, delete "
-                f"(got {permissions!r})",
+                f"Invalid permissions {permissions!r} for mount {label!r}: "
+                "permissions must be one of readonly, readwrite, delete",
                 key="permissions",
             )
         )

@@ -18,6 +18,7 @@ from .config import (
     load_mount_configs,
     mount_type,
     permissions_of,
+    with_own_keys,
 )
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode, UrlSigner
@@ -98,7 +99,7 @@ class StorageManager:
     def delete_mount(self, name: str) -> None:
         with self._lock:
             if name not in self._mounts:
-                raise StorageNotFoundError(f"no mount named {name!r}")
+                raise self._no_mount(name)
             children = [m for m in self._mounts.values() if name in _parents_of(m)]
             if children:
                 named = ", ".join(f"{m.type_name} mount {m.name!r}" for m in children)
@@ -115,7 +116,15 @@ class StorageManager:
         try:
             return self._mounts[name]
         except KeyError:
-            raise StorageNotFoundError(f"no mount named {name!r}") from None
+            raise self._no_mount(name) from None
+
+    def _no_mount(self, name: str) -> StorageNotFoundError:
+        known = ", ".join(repr(known) for known in self._mounts) or "none"
+        return StorageNotFoundError(f"Mount point {name!r} not found (mounts: {known})")
+
+    def is_current(self, mount: Mount) -> bool:
+        """Whether ``mount`` is still the configuration of its name (not replaced or removed)."""
+        return self._mounts.get(mount.name) is mount
 
     def get_backend(self, name: str) -> Backend:
         return self.get_mount(name).backend
@@ -138,20 +147,22 @@ class StorageManager:
         return validate_mounts(configs, self._registry, self._extra_keys)
 
     def _with_defaults(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """The config with the option defaults its type accepts and it does not set."""
+        """The config with its keys under their own names (``base_path`` is ``path``) and
+        the option defaults its type accepts and it does not set."""
         backend_class = self._registry.get(mount_type(config))
+        own = with_own_keys(config, backend_class)
         if backend_class is None or not self._option_defaults:
-            return dict(config)
+            return own
         accepted = backend_class.optional_keys
         defaults = {k: v for k, v in self._option_defaults.items() if k in accepted}
-        return {**defaults, **config}
+        return {**defaults, **own}
 
     def _install(self, config: dict[str, Any]) -> Mount:
         type_name = mount_type(config)
         backend_class = self._registry.get(type_name)
         assert backend_class is not None  # validated before install
         options = MappingProxyType(dict(config))
-        backend = backend_class(config["name"], options, self)
+        backend = backend_class.implementation(options)(config["name"], options, self)
         permissions = self._effective_permissions(backend, config)
         mount = Mount(config["name"], str(type_name), backend, permissions, options)
         self._mounts[mount.name] = mount
@@ -267,15 +278,16 @@ def validate_mounts(
         cycle = None if absent else _cycle(name, links)
         if absent or cycle:
             message = (
-                f"parent mount {absent[0]!r} does not exist"
+                f"Parent mount {absent[0]!r} not found for mount {name!r}"
                 if absent
-                else "mounts built on other mounts form a cycle: " + " -> ".join(cycle or ())
+                else f"mount {name!r}: mounts built on other mounts form a cycle: "
+                + " -> ".join(cycle or ())
             )
             problems.append(
                 ConfigProblem(
                     "unknown_parent",
                     name,
-                    f"mount {name!r}: {message}",
+                    message,
                     key=backend_class.parent_key,
                 )
             )

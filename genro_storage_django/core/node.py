@@ -340,7 +340,13 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands):
     # -- errors ------------------------------------------------------------------
     def require(self, action: str) -> None:
         """Raise :class:`StoragePermissionError` unless the mount allows ``action``
-        (``"write"`` or ``"delete"``)."""
+        (``"write"`` or ``"delete"``), or if the mount was configured again since this
+        node was made: its permissions may be narrower now (docs/core.md)."""
+        if not self._manager.is_current(self._mount):
+            raise errors.StoragePermissionError(
+                f"cannot {action} {self.fullpath}: mount {self._mount.name!r} was configured "
+                "again (or removed) after this node was made; make a new node"
+            )
         permissions = self._mount.permissions
         allowed = permissions.can_delete if action == "delete" else permissions.can_write
         if not allowed:

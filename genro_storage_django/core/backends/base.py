@@ -101,6 +101,9 @@ class Backend(ABC):
     type_name: ClassVar[str] = ""
     required_keys: ClassVar[frozenset[str]] = frozenset()
     optional_keys: ClassVar[frozenset[str]] = frozenset()
+    #: Other spellings of keys (genro-storage's ``base_path`` for ``path``): a config
+    #: may use either, and the backend sees the key under its own name.
+    key_aliases: ClassVar[Mapping[str, str]] = {}
     #: The pip extra that installs what this backend imports, and those modules.
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
@@ -118,6 +121,12 @@ class Backend(ABC):
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
         """Check option values; raise StorageConfigError(key=...) on a bad one."""
+
+    @classmethod
+    def implementation(cls, options: Mapping[str, Any]) -> type[Backend]:
+        """The class that serves these (validated) options: this one, unless a form of
+        the options needs another (a ``local`` mount whose ``path`` is a callable)."""
+        return cls
 
     # -- locations ---------------------------------------------------------
     @abstractmethod

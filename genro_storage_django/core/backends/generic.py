@@ -61,6 +61,7 @@ class GenericFsspecBackend(FsspecBackend):
     type_name = "fsspec"
     required_keys = frozenset({"protocol"})
     optional_keys = frozenset({"path", "options"})
+    key_aliases = {"base_path": "path"}
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)

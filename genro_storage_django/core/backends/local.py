@@ -21,19 +21,23 @@ from urllib.parse import quote
 from ..config import invalid, refuse_nul_path
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
+from .local_routed import RoutedLocalBackend
 from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir, to_stat
 from .local_writer import LocalAtomicWriter, Modes, make_durable
 
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["LocalBackend"]
+__all__ = ["CallableRootBackend", "LocalBackend", "LocalStorage"]
 
 
 class LocalBackend(Backend):
     type_name = "local"
     required_keys = frozenset({"path"})
-    optional_keys = frozenset({"base_url", "fsync", "file_permissions", "directory_permissions"})
+    optional_keys = frozenset(
+        {"base_url", "fsync", "file_permissions", "directory_permissions", "within"}
+    )
+    key_aliases = {"base_path": "path"}
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
@@ -43,6 +47,11 @@ class LocalBackend(Backend):
         self.fsync: bool = options.get("fsync", True)
         self.modes = Modes(options.get("file_permissions"), options.get("directory_permissions"))
 
+    @property
+    def base_path(self) -> str:
+        """The mount root (genro-storage's name for it)."""
+        return self.root
+
     @functools.cached_property
     def fs(self) -> Any:
         """fsspec's local filesystem, for callers that want one (imported on first use)."""
@@ -51,8 +60,24 @@ class LocalBackend(Backend):
         return LocalFileSystem()
 
     @classmethod
+    def implementation(cls, options: Mapping[str, Any]) -> type[Backend]:
+        return CallableRootBackend if callable(options["path"]) else cls
+
+    @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
         path = options["path"]
+        within = options.get("within")
+        if callable(path):
+            # Called on each use, never here: what it returns is checked then.
+            if within is not None and (
+                not isinstance(within, (str, os.PathLike)) or not os.path.isabs(within)
+            ):
+                raise invalid(
+                    options["name"], "within", f"within must be an absolute path (got {within!r})"
+                )
+            path = within or os.sep
+        elif within is not None:
+            raise invalid(options["name"], "within", "within confines a callable path only")
         if not isinstance(path, (str, os.PathLike)) or not os.path.isabs(path):
             raise invalid(
                 options["name"],
@@ -239,3 +264,13 @@ class LocalBackend(Backend):
 
     def describe(self) -> str:
         return f"local ({self.root})"
+
+
+class CallableRootBackend(RoutedLocalBackend):
+    """A ``local`` mount whose ``path`` is a callable (see :mod:`.local_routed`)."""
+
+    local_class = LocalBackend
+
+
+# genro-storage's name for a local backend used on its own; defined apart (it builds a manager).
+from .local_storage import LocalStorage  # noqa: E402

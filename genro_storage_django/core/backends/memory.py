@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import errno
 import io
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import IO, Any
 
 from fsspec.implementations.memory import MemoryFileSystem
 
+from ..config import invalid, refuse_nul_path
 from .base import Backend
 from .fsspec_base import FsspecBackend
 from .writers import BufferedPutWriter
@@ -32,10 +33,24 @@ class PrivateMemoryFileSystem(MemoryFileSystem):  # type: ignore[misc]
 
 class MemoryBackend(FsspecBackend):
     type_name = "memory"
+    #: A directory inside the mount's own store: only a prefix, since no other mount
+    #: shares the store, accepted so that genro-storage configurations load as they are.
+    optional_keys = frozenset({"path"})
+    key_aliases = {"base_path": "path"}
     writer_class = BufferedPutWriter
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        path = options.get("path", "")
+        if not isinstance(path, str):
+            raise invalid(options["name"], "path", f"path must be a string (got {path!r})")
+        refuse_nul_path(options)
 
     def create_filesystem(self) -> Any:
         return PrivateMemoryFileSystem()
+
+    def root_path(self) -> str:
+        return "/" + str(self.options.get("path", "")).strip("/")
 
     def store_identity(self) -> Hashable:
         return ("memory", id(self.base_fs))
@@ -61,6 +76,10 @@ class MemoryBackend(FsspecBackend):
             raise
 
     def _mtime(self, info: Any) -> float | None:
-        stored = self.base_fs.store.get(info["name"])
+        # Store keys are full paths: the info's name is the mount-relative one.
+        stored = self.base_fs.store.get(self.base_fs._strip_protocol(self.full_path(info["name"])))  # noqa: SLF001
         when = getattr(stored, "modified", None) or info.get("created")
-        return when.timestamp() if when is not None else None
+        if when is None:
+            return None
+        # fsspec gives a file's "created" as a datetime, a listed directory's as a float.
+        return when if isinstance(when, float) else when.timestamp()

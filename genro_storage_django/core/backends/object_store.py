@@ -68,6 +68,7 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
     """An fsspec object store mounted at ``<bucket>/<prefix>``."""
 
     has_directories = False
+    key_aliases = {"base_path": "prefix"}
     writer_class = StreamingUploadWriter
     read_options: ClassVar[Mapping[str, Any]] = {
         "block_size": READ_BLOCK_SIZE,

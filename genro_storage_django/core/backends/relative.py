@@ -30,6 +30,7 @@ class RelativeBackend(CompositeBackend):
     type_name = "relative"
     required_keys = frozenset({"path"})
     parent_key = "path"
+    key_aliases = {"base_path": "path"}
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
