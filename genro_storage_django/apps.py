@@ -14,7 +14,7 @@ class GenroStorageConfig(AppConfig):
     def ready(self) -> None:
         # Nothing is built here: the manager is built on first use (conf.get_manager).
         from . import conf  # noqa: F401  (connects the setting_changed receiver)
-        from .checks import check_mount_references, check_storage_mounts
+        from .checks import check_mount_references, check_storage_mounts, check_tenant_middleware
         from .serving.links import node_url
         from .storage import set_url_builder
 
@@ -22,3 +22,4 @@ class GenroStorageConfig(AppConfig):
         set_url_builder(node_url)
         checks.register(check_storage_mounts, checks.Tags.files)
         checks.register(check_mount_references, checks.Tags.files, checks.Tags.models)
+        checks.register(check_tenant_middleware, checks.Tags.files)

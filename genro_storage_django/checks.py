@@ -15,6 +15,7 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import FileField
 from django.utils.module_loading import import_string
 
@@ -22,16 +23,21 @@ from . import conf
 from .cloud_settings import apply_settings, read_settings
 from .core import ConfigProblem, StorageConfigError, StorageManager
 from .core.config import load_mount_configs
+from .middleware import RESOLVER_SETTING, tenant_resolver
 from .serving.policy import ServePolicy
+from .tenancy import PATH_KEYS, resolve_dotted_paths
 
 __all__ = [
+    "CALLABLE_PATH_ID",
     "CHECK_IDS",
     "DJANGO_OPTION_ID",
     "NO_AUTH_MIDDLEWARE_ID",
     "SERVING_ID",
+    "TENANT_RESOLVER_ID",
     "UNKNOWN_MOUNT_ID",
     "check_mount_references",
     "check_storage_mounts",
+    "check_tenant_middleware",
 ]
 
 _PREFIX = "genro_storage_django."
@@ -56,6 +62,11 @@ UNKNOWN_MOUNT_ID = _PREFIX + "E010"
 NO_AUTH_MIDDLEWARE_ID = _PREFIX + "W001"
 #: An invalid value of another Django-layer option (file_overwrite).
 DJANGO_OPTION_ID = CHECK_IDS["invalid_value"]
+#: A local mount's ``path`` names a callable by a dotted path that does not import, or
+#: names something that is not callable.
+CALLABLE_PATH_ID = _PREFIX + "E012"
+#: StorageTenantMiddleware is in MIDDLEWARE but STORAGE_TENANT_RESOLVER is missing or bad.
+TENANT_RESOLVER_ID = _PREFIX + "E013"
 
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$")
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -67,10 +78,21 @@ def check_storage_mounts(
 ) -> list[CheckMessage]:
     """Every problem of ``settings.STORAGE_MOUNTS``, one error per problem."""
     mounts, sources = apply_settings(conf.mounts_setting(), read_settings())
+    mounts, bad_paths = resolve_dotted_paths(mounts)
     checker = StorageManager(
         extra_keys=conf.DJANGO_MOUNT_KEYS, option_defaults=conf.option_defaults()
     )
-    messages: list[CheckMessage] = [_from_problem(p, sources) for p in checker.check(mounts)]
+    messages: list[CheckMessage] = [
+        Error(f"mount {name!r}: {message}", obj=_obj(name), id=CALLABLE_PATH_ID)
+        for name, _key, message in bad_paths
+    ]
+    # A dotted path that did not import is reported once, not again as a relative path.
+    reported = {name for name, _key, _message in bad_paths}
+    messages += [
+        _from_problem(p, sources)
+        for p in checker.check(mounts)
+        if not (p.mount in reported and p.key in PATH_KEYS)
+    ]
     try:
         configs = load_mount_configs(mounts)
     except StorageConfigError:
@@ -99,6 +121,28 @@ def _auth_middleware(configs: Iterable[Mapping[str, Any]]) -> list[CheckMessage]
             id=NO_AUTH_MIDDLEWARE_ID,
         )
     ]
+
+
+def check_tenant_middleware(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """StorageTenantMiddleware needs a usable ``STORAGE_TENANT_RESOLVER``."""
+    middleware = getattr(settings, "MIDDLEWARE", None) or []
+    if "genro_storage_django.middleware.StorageTenantMiddleware" not in middleware:
+        return []
+    try:
+        tenant_resolver()
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint=f"set settings.{RESOLVER_SETTING} to a function of the request (or its "
+                "dotted path) returning the tenant's name",
+                obj=f"settings.{RESOLVER_SETTING}",
+                id=TENANT_RESOLVER_ID,
+            )
+        ]
+    return []
 
 
 def check_mount_references(

@@ -14,7 +14,8 @@ Django's ``FILE_UPLOAD_PERMISSIONS`` and ``FILE_UPLOAD_DIRECTORY_PERMISSIONS`` r
 the core as option defaults (:func:`option_defaults`): local mounts that set no
 ``file_permissions`` / ``directory_permissions`` of their own use them. django-storages'
 ``AWS_*``, ``GS_*`` and ``AZURE_*`` settings fill the keys cloud mounts leave out
-(:mod:`genro_storage_django.cloud_settings`).
+(:mod:`genro_storage_django.cloud_settings`). A local mount's ``path`` may name a callable
+by its dotted path (:func:`genro_storage_django.tenancy.resolve_dotted_paths`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.dispatch import receiver
 
 from .cloud_settings import Found, apply_settings, read_settings
 from .core import Mount, StorageConfigError, StorageManager, StorageNode
+from .tenancy import resolve_dotted_paths
 
 __all__ = [
     "DJANGO_MOUNT_KEYS",
@@ -113,11 +115,15 @@ def get_manager() -> StorageManager:
         ):
             _cache.source = mounts
             return _cache.manager
+        configs, bad_paths = resolve_dotted_paths(apply_settings(mounts, defaults[1])[0])
+        if bad_paths:
+            name, _key, message = bad_paths[0]
+            raise ImproperlyConfigured(
+                f"settings.{SETTING_NAME} is invalid: mount {name!r}: {message}"
+            )
         try:
             manager = StorageManager(
-                apply_settings(mounts, defaults[1])[0],
-                extra_keys=DJANGO_MOUNT_KEYS,
-                option_defaults=defaults[0],
+                configs, extra_keys=DJANGO_MOUNT_KEYS, option_defaults=defaults[0]
             )
         except StorageConfigError as exc:
             raise ImproperlyConfigured(

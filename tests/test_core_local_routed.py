@@ -130,6 +130,8 @@ def test_what_the_callable_returns_is_checked(
 
 def test_a_failing_callable_is_a_configuration_error(tmp_path: Path) -> None:
     def only_known(prefix: str) -> str:
+        if prefix == "unsafe":
+            raise UnsafePathError("refused as it is")
         if prefix != "known":
             raise KeyError(prefix)
         return str(tmp_path)
@@ -138,6 +140,8 @@ def test_a_failing_callable_is_a_configuration_error(tmp_path: Path) -> None:
     assert not manager.node("t:known/f.txt").exists()
     with pytest.raises(ValueError, match="path callable failed: 'unknown'"):
         manager.node("t:unknown/f.txt").exists()
+    with pytest.raises(UnsafePathError, match=r"^refused as it is$"):  # a storage error as it is
+        manager.node("t:unsafe/f.txt").exists()
 
 
 def test_within_keeps_answers_inside_and_needs_a_callable(tmp_path: Path) -> None:

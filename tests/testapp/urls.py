@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from . import views
+from . import tenants, views
 
 urlpatterns = [
     path("upload/", views.upload, name="upload"),
@@ -11,4 +11,7 @@ urlpatterns = [
     path("direct/", views.DirectUpload.as_view(), name="direct-upload"),
     path("direct-open/", views.OpenDirectUpload.as_view(), name="direct-upload-open"),
     path("direct-page/", views.direct_page),
+    path("tenant/note", tenants.note),
+    path("tenant/async-note", tenants.async_note),
+    path("tenant/fails", tenants.fails),
 ]

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
-from ..errors import StorageConfigError, UnsafePathError
+from ..errors import StorageConfigError, StorageError, UnsafePathError
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 
@@ -73,6 +73,8 @@ class RoutedLocalBackend(Backend):
         """The directory the callable names now (for ``prefix`` on a switched mount)."""
         try:
             answer = self.resolver(prefix) if self.switched else self.resolver()
+        except StorageError:
+            raise  # already says what is wrong (an unsafe tenant name, say)
         except Exception as exc:
             raise StorageConfigError(
                 f"mount {self.mount_name!r}: its path callable failed: {exc}"
