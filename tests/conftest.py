@@ -31,6 +31,10 @@ def _memory(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     return {"type": "memory"}
 
 
+def _sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"type": "sqlite", "path": str(tmp_path / "files.sqlite3")}
+
+
 def _fsspec_file(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     root = tmp_path / "fsspec-root"
     root.mkdir()
@@ -74,6 +78,7 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
     "local": _local,
     "memory": _memory,
     "fsspec-file": _fsspec_file,
+    "sqlite": _sqlite,
     **{kind: _cloud(kind) for kind in CLOUD_KINDS},
 }
 

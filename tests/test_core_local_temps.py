@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ import pytest
 from genro_storage_django.core import DirectoryNotEmptyError, StorageManager
 from genro_storage_django.core.backends import local_temps
 from genro_storage_django.core.paths import is_temp_name, temp_name
+from tests.support.stopped_child import StoppedChild
 
 # Writes part of a file through the node API, says so, then waits to be killed.
 WRITER = textwrap.dedent(
@@ -33,22 +32,11 @@ WRITER = textwrap.dedent(
 )
 
 
-class Writer:
+class Writer(StoppedChild):
     """A real writer process, stopped half-way through a write."""
 
     def __init__(self, root: Path, name: str, kind: str = "local") -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(root), name, kind],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "writing"
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        assert self.process.returncode == -signal.SIGKILL
+        super().__init__([sys.executable, "-c", WRITER, str(root), name, kind])
 
 
 @pytest.fixture

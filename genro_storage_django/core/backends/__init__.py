@@ -45,6 +45,7 @@ BUILTIN_TYPES = {
     "https": "http:HTTPBackend",
     "base64": "base64:Base64Backend",
     "relative": "relative:RelativeBackend",
+    "sqlite": "sqlite:SQLiteBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 
