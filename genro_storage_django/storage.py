@@ -139,7 +139,7 @@ class MountStorage(Storage):
         """
         node = self.node(name)
         backend = node.backend
-        exclusive = backend.has_directories and not conf.file_overwrite(node.mount)
+        exclusive = backend.capabilities.directories and not conf.file_overwrite(node.mount)
         chunks = content.chunks if isinstance(content, File) else File(content).chunks
         _release_idle_connections(content)
         while True:
@@ -202,7 +202,7 @@ class MountStorage(Storage):
         """
         node = self.node(name)
         backend = node.backend
-        if backend.has_directories or not node.path:
+        if backend.capabilities.directories or not node.path:
             local = backend.local_file(node.location)  # located once, kept by the node
             # A dangling symlink still holds its name: lexists, as FileSystemStorage.
             return node.exists() if local is None else os.path.lexists(local)
@@ -214,7 +214,7 @@ class MountStorage(Storage):
         files: list[str] = []
         for child, entry in node.scandir():
             (directories if entry.is_dir else files).append(child.basename)
-        if directories and not node.backend.has_directories:
+        if directories and not node.backend.capabilities.directories:
             seen = self._listed_directories
             if len(seen) > _LISTED_DIRECTORIES_MAX:
                 seen.clear()

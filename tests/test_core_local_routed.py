@@ -96,7 +96,8 @@ def test_a_callable_taking_a_prefix_switches_on_the_first_segment(
     assert manager.get_backend("pkg").base_path == str(tmp_path)  # the root asks for ""
     backend = manager.get_backend("pkg")
     assert "switched" in backend.describe()
-    assert backend.keeps_mtime and backend.relative("sys/a") == "sys/a"  # locations are paths
+    assert backend.capabilities.keeps_mtime
+    assert backend.relative("sys/a") == "sys/a"  # locations are paths
 
 
 def test_switched_paths_stay_inside_the_directory_chosen(packages: dict[str, Path]) -> None:

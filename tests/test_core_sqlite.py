@@ -266,7 +266,7 @@ def test_backend_calls_the_node_checks_first(root: StorageNode) -> None:
         backend.mkdir("file", parents=True, exist_ok=True)
     with pytest.raises(FileNotFoundError):
         backend.remove_file("missing")
-    assert backend.keeps_mtime
+    assert backend.capabilities.keeps_mtime
     (root / "dir" / "f").write_bytes(b"f")
     with pytest.raises(FileExistsError):
         backend.mkdir("dir", parents=False, exist_ok=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backends import AtomicWriter, Backend, CompositeBackend, StatResult, register_backend_type
+from .capabilities import BackendCapabilities
 from .config import ConfigProblem, Permissions
 from .errors import (
     BackendUnavailableError,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AtomicWriter",
     "Backend",
+    "BackendCapabilities",
     "BackendUnavailableError",
     "Compare",
     "CompositeBackend",

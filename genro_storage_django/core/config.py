@@ -256,7 +256,7 @@ def check_mount_config(
             )
         )
     elif (
-        backend_class.read_only
+        backend_class.declared_capabilities.readonly
         and permissions != Permissions.READONLY.value
         and ("permissions" in config)
     ):
@@ -297,6 +297,6 @@ def refuse_nul_path(options: Mapping[str, Any]) -> None:
 
 
 def permissions_of(config: Mapping[str, Any], backend_class: type[Backend]) -> Permissions:
-    if backend_class.read_only:
+    if backend_class.declared_capabilities.readonly:
         return Permissions.READONLY
     return Permissions(config.get("permissions", Permissions.DELETE.value))

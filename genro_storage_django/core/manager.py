@@ -11,6 +11,7 @@ from typing import Any
 
 from .backends import Backend, BackendRegistry, default_registry, missing_requirement
 from .backends.composite import CompositeBackend
+from .capabilities import BackendCapabilities
 from .config import (
     ConfigProblem,
     Permissions,
@@ -37,6 +38,11 @@ class Mount:
     backend: Backend
     permissions: Permissions
     config: Mapping[str, Any]
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        """The backend's capabilities less what :attr:`permissions` forbid."""
+        return self.backend.capabilities.restricted(self.permissions)
 
 
 class StorageManager:

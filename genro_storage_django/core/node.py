@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import errors
 from .archive import NodeArchive
 from .backends.base import Backend, StatResult
+from .capabilities import BackendCapabilities
 from .commands import NodeCommands
 from .errors import raise_as_storage_error
 from .globbing import compile_glob
@@ -71,6 +72,12 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands):
     @property
     def backend(self) -> Backend:
         return self._mount.backend
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        """What can be done here: the backend's capabilities less what the mount's
+        permissions forbid (:class:`~.capabilities.BackendCapabilities`)."""
+        return self._mount.capabilities
 
     @property
     def mount_name(self) -> str:

@@ -133,7 +133,7 @@ def plan_sync(
     chosen = replace(options or SyncOptions(), **fields)
     accept = compile_filters(chosen.include, chosen.exclude)
     plan = SyncPlan(source, destination)
-    keeps_times = destination.backend.keeps_mtime
+    keeps_times = destination.backend.capabilities.keeps_mtime
     source_stat = source.stat()
     refuse_overlap(source, destination, tree=source_stat.is_dir)
     if not source_stat.is_dir:

@@ -195,7 +195,7 @@ def _remove_emptied(source: StorageNode) -> None:
     names the path rules refuse, symlinks leading out of the mount, another
     process's write in progress) keeps its directory.
     """
-    if not (source.backend.has_directories and source.exists()):
+    if not (source.backend.capabilities.directories and source.exists()):
         return  # object stores, memory: a directory can go with its last file
     prefix = len(source.path) + 1 if source.path else 0
     directories = [directory for directory, _dirs, _files in source.walk(top_down=False)]

@@ -35,13 +35,14 @@ from ..core import (
     StoragePermissionError,
     UnsafePathError,
 )
+from .conformance_capabilities import CapabilityConformance
 from .conformance_files import FileConformance
 
-__all__ = ["BackendConformance", "FileConformance"]
+__all__ = ["BackendConformance", "CapabilityConformance", "FileConformance"]
 
 
 def has_real_directories(root: StorageNode) -> bool:
-    return bool(root.backend.has_directories)
+    return root.capabilities.directories
 
 
 def _populate(root: StorageNode) -> None:
@@ -49,10 +50,11 @@ def _populate(root: StorageNode) -> None:
         root.child(path).write_bytes(path.encode())
 
 
-class BackendConformance(FileConformance):
+class BackendConformance(FileConformance, CapabilityConformance):
     """One behaviour per test, the same on every mount kind (see the module's docstring):
-    :class:`FileConformance`'s tests of one file, and here directories, copies and moves,
-    path safety and permissions."""
+    :class:`FileConformance`'s tests of one file, :class:`CapabilityConformance`'s of the
+    declared capabilities, and here directories, copies and moves, path safety and
+    permissions."""
 
     # -- directories -----------------------------------------------------------------------
 

@@ -8,10 +8,17 @@ that the manager and the transfer engine handle any composite, not just ``relati
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import IO, Any
 
-from genro_storage_django.core import AtomicWriter, Backend, CompositeBackend, StatResult
+from genro_storage_django.core import (
+    AtomicWriter,
+    Backend,
+    BackendCapabilities,
+    CompositeBackend,
+    StatResult,
+)
 from genro_storage_django.core.config import invalid
 from genro_storage_django.core.paths import normalize
 
@@ -31,6 +38,21 @@ class FirstOfBackend(CompositeBackend):
     @classmethod
     def parent_names(cls, options: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(options["parents"])
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        # The first parent's, less what this mount does not pass on to it (times, local
+        # paths, URLs, uploads): the conformance suite checks every flag on it.
+        first = self.parent_backend(self.parent_mounts[0]).capabilities
+        return dataclasses.replace(
+            first,
+            keeps_mtime=False,
+            local_files=False,
+            symbolic_links=False,
+            presigned_urls=False,
+            public_urls=False,
+            presigned_uploads=False,
+        )
 
     def resolve_location(self, location: str) -> tuple[Backend, str]:
         parents = [self.parent_backend(name) for name in self.parent_mounts]

@@ -190,6 +190,9 @@ class AzureBackend(ObjectStoreBackend):
         # adlfs can skip its glob expansion altogether.
         self.fs.rm(names, expand_path=False)
 
+    def can_sign(self) -> bool:
+        return self._account_key() is not None
+
     def signed_url(self, location: str, seconds: int) -> str:
         """A read-only SAS URL when the mount knows the account key; the blob URL plus
         the mount's SAS token when it has one; else the plain blob URL."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
 
+from ..capabilities import BackendCapabilities
 from .atomic import AtomicWriter
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 Kind = Literal["file", "directory"]
+
+#: What backends declared before :class:`BackendCapabilities` said it.
+_REPLACED_BY_CAPABILITIES = ("read_only", "has_directories", "keeps_mtime")
 
 #: Longest lifetime of a signed URL or upload (S3 SigV4 and GCS V4 cap it at 7 days).
 MAX_EXPIRY = 7 * 24 * 3600
@@ -107,11 +111,22 @@ class Backend(ABC):
     #: The pip extra that installs what this backend imports, and those modules.
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
-    #: Types that can never write (http, base64) force ``readonly``.
-    read_only: ClassVar[bool] = False
-    #: Object stores have no empty directories: ``mkdir`` there only makes sense
-    #: as the parent of files written later.
-    has_directories: ClassVar[bool] = True
+    #: What every backend of this type can do. The manager reads it from the class (a
+    #: ``readonly`` type allows only ``permissions: readonly``); an instance refines it
+    #: from its configuration in :attr:`capabilities`.
+    declared_capabilities: ClassVar[BackendCapabilities] = BackendCapabilities()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Attributes that ``declared_capabilities`` replaced: a backend still setting them
+        # would be ignored without a word, so it is refused where it is written.
+        replaced = [name for name in _REPLACED_BY_CAPABILITIES if name in vars(cls)]
+        if replaced:
+            raise TypeError(
+                f"{cls.__qualname__} sets {', '.join(replaced)}: declare "
+                "declared_capabilities = BackendCapabilities(...) (readonly, directories, "
+                "keeps_mtime) instead"
+            )
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         self.mount_name = mount_name
@@ -127,6 +142,11 @@ class Backend(ABC):
         """The class that serves these (validated) options: this one, unless a form of
         the options needs another (a ``local`` mount whose ``path`` is a callable)."""
         return cls
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        """What this backend can do (permissions aside: see ``Mount.capabilities``)."""
+        return self.declared_capabilities
 
     # -- locations ---------------------------------------------------------
     @abstractmethod
@@ -259,12 +279,8 @@ class Backend(ABC):
             self.write_bytes(location, b"")
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
-        """Set (None: now) the modification time; False when the backend cannot."""
-        return False
-
-    @property
-    def keeps_mtime(self) -> bool:
-        """Whether :meth:`set_mtime` works, so copies here can keep the source's time."""
+        """Set (None: now) the modification time; False when the backend cannot
+        (``capabilities.keeps_mtime`` says which, before any file is there)."""
         return False
 
     # -- transfers ---------------------------------------------------------

@@ -12,6 +12,7 @@ import errno
 import io
 from typing import IO
 
+from ..capabilities import BackendCapabilities
 from .base import AtomicWriter, Backend, StatResult
 
 __all__ = ["Base64Backend"]
@@ -19,8 +20,8 @@ __all__ = ["Base64Backend"]
 
 class Base64Backend(Backend):
     type_name = "base64"
-    read_only = True
-    has_directories = False
+    # The path is the content: nothing to list, nothing to write at a path.
+    declared_capabilities = BackendCapabilities.read_only(list_dir=False, directories=False)
 
     def locate(self, path: str) -> str:
         return path

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
+from ..capabilities import BackendCapabilities
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 from .chunk_store import CHUNK_BYTES, STALE_AFTER, ChunkStore, FileRow
 from .chunk_streams import ChunkReader, ChunkWriter, publish
@@ -38,7 +39,10 @@ _ROOT = StatResult(name="", kind="directory")
 class ChunkedBackend(Backend):
     """A mount over a :class:`ChunkStore`; subclasses build :attr:`store`."""
 
-    has_directories = False
+    # Each row keeps its file's MD5 and time; directories are only implied by paths.
+    declared_capabilities = BackendCapabilities(
+        directories=False, keeps_mtime=True, hash_on_metadata=True
+    )
     store: ChunkStore
 
     # -- locations ---------------------------------------------------------------------
@@ -171,8 +175,4 @@ class ChunkedBackend(Backend):
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         if not self.store.set_mtime(location, time.time() if mtime is None else mtime):
             raise self._missing(location)
-        return True
-
-    @property
-    def keeps_mtime(self) -> bool:
         return True

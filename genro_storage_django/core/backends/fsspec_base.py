@@ -14,11 +14,13 @@ import posixpath
 import re
 import time
 from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
+from ..capabilities import BackendCapabilities
 from ..listing import OnSkip
 from ..paths import is_temp_name
 from .base import AtomicWriter, Backend, Kind, PhysicalLocation, StatResult, to_timestamp
@@ -45,6 +47,8 @@ def has_glob(path: str) -> bool:
 class FsspecBackend(Backend):
     """A backend over ``DirFileSystem(root, base_filesystem)``."""
 
+    # Two mounts on one fsspec filesystem copy between them with its own ``cp_file``.
+    declared_capabilities = BackendCapabilities(copy_optimization=True)
     writer_class: ClassVar[type[AtomicWriter]] = TempRenameWriter
     #: Extra ``fs.open(..., "rb")`` arguments (block size, cache type) for streaming reads.
     read_options: ClassVar[Mapping[str, Any]] = {}
@@ -190,7 +194,8 @@ class FsspecBackend(Backend):
                 return
             raise FileExistsError(errno.EEXIST, "already exists", location)
         parent = posixpath.dirname(location)
-        if parent and not parents and self.has_directories and not self.fs.isdir(parent):
+        real_parent = self.declared_capabilities.directories
+        if parent and not parents and real_parent and not self.fs.isdir(parent):
             raise FileNotFoundError(errno.ENOENT, "parent directory missing", location)
         self.fs.makedirs(location, exist_ok=True)
 
@@ -209,7 +214,7 @@ class FsspecBackend(Backend):
             self._remove_tree_literally(location)
         elif recursive:
             self.fs.rm(location, recursive=True)
-        elif self.has_directories or self.fs.exists(location):
+        elif self.declared_capabilities.directories or self.fs.exists(location):
             self.fs.rmdir(location)
         self.invalidate(location)
 
@@ -222,7 +227,7 @@ class FsspecBackend(Backend):
                 directories.append(name)
             else:
                 self.fs.rm_file(name)
-        if self.has_directories:
+        if self.declared_capabilities.directories:
             for directory in sorted(set(directories), key=len, reverse=True):
                 # Implicit in some stores (memory): gone with its files.
                 with contextlib.suppress(FileNotFoundError):
@@ -270,7 +275,7 @@ class FsspecBackend(Backend):
     def move_within(self, source: str, target: str, other: Backend) -> None:
         assert isinstance(other, FsspecBackend)
         destination = other.full_path(target)
-        if other.has_directories:
+        if other.declared_capabilities.directories:
             self._make_parent(destination)
         origin = self.full_path(source)
         if has_glob(origin) or has_glob(destination):
@@ -293,8 +298,13 @@ class FsspecBackend(Backend):
         return None
 
     @property
-    def keeps_mtime(self) -> bool:
-        return isinstance(self.base_fs, LocalFileSystem)
+    def capabilities(self) -> BackendCapabilities:
+        if isinstance(self.base_fs, LocalFileSystem):
+            # Files on this machine's disk: real paths, settable times, links inside the root.
+            return replace(
+                self.declared_capabilities, keeps_mtime=True, local_files=True, symbolic_links=True
+            )
+        return self.declared_capabilities
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         local = self.local_file(location)

@@ -109,6 +109,9 @@ class GCSBackend(ObjectStoreBackend):
         except (binascii.Error, ValueError):
             return None
 
+    def can_sign(self) -> bool:
+        return self._signing_credentials() is not None
+
     def signed_url(self, location: str, seconds: int) -> str:
         """A V4 signed URL when the credentials can sign (a service account), else the
         plain object URL (anonymous mounts, user logins): readable if the object is public."""

@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import IO, Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 
+from ..capabilities import BackendCapabilities
 from ..config import invalid
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, StatResult
@@ -37,8 +38,8 @@ class HTTPBackend(FsspecBackend):
     optional_keys = frozenset({"options"})
     extra = "http"
     requires = ("aiohttp",)
-    read_only = True
-    has_directories = False
+    # Reads through GET and range requests; the URL of a file is the file on the server.
+    declared_capabilities = BackendCapabilities.read_only(directories=False, public_urls=True)
     read_options: ClassVar[Mapping[str, Any]] = {
         "block_size": READ_BLOCK_SIZE,
         "cache_type": "readahead",

@@ -15,9 +15,11 @@ import functools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..capabilities import BackendCapabilities
 from ..config import invalid, refuse_nul_path
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
@@ -38,6 +40,9 @@ class LocalBackend(Backend):
         {"base_url", "fsync", "file_permissions", "directory_permissions", "within"}
     )
     key_aliases = {"base_path": "path"}
+    declared_capabilities = BackendCapabilities(
+        symbolic_links=True, copy_optimization=True, keeps_mtime=True, local_files=True
+    )
 
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         super().__init__(mount_name, options, context)
@@ -165,8 +170,8 @@ class LocalBackend(Backend):
         remove_dir(location, recursive=recursive, keep=location == self.root)
 
     @property
-    def keeps_mtime(self) -> bool:
-        return True
+    def capabilities(self) -> BackendCapabilities:
+        return replace(self.declared_capabilities, public_urls=self.base_url is not None)
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         when = time.time() if mtime is None else mtime

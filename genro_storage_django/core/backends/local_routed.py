@@ -20,8 +20,10 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
+from ..capabilities import BackendCapabilities
 from ..errors import StorageConfigError, StorageError, UnsafePathError
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
@@ -194,8 +196,13 @@ class RoutedLocalBackend(Backend):
         backend.remove_dir(inner, recursive=recursive)
 
     @property
-    def keeps_mtime(self) -> bool:
-        return True
+    def capabilities(self) -> BackendCapabilities:
+        # Every operation runs on a local mount of the directory of the moment, built with
+        # these options: what such a mount can do, whichever directory it is.
+        return replace(
+            self.local_class.declared_capabilities,
+            public_urls=self.options.get("base_url") is not None,
+        )
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         backend, inner, _prefix = self.route(location)

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from fsspec.implementations.memory import MemoryFileSystem
 
+from ..capabilities import BackendCapabilities
 from ..config import invalid, refuse_nul_path
 from .base import Backend
 from .fsspec_base import FsspecBackend
@@ -37,6 +38,7 @@ class MemoryBackend(FsspecBackend):
     #: shares the store, accepted so that genro-storage configurations load as they are.
     optional_keys = frozenset({"path"})
     key_aliases = {"base_path": "path"}
+    declared_capabilities = BackendCapabilities(temporary=True, copy_optimization=True)
     writer_class = BufferedPutWriter
 
     @classmethod

@@ -27,9 +27,11 @@ import mimetypes
 import posixpath
 import re
 from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import replace
 from typing import IO, Any, ClassVar
 from urllib.parse import urlsplit
 
+from ..capabilities import BackendCapabilities
 from ..config import invalid
 from ..errors import StorageError
 from ..listing import OnSkip
@@ -67,7 +69,13 @@ _ROOT = StatResult(name="", kind="directory")
 class ObjectStoreBackend(CloudErrors, FsspecBackend):
     """An fsspec object store mounted at ``<bucket>/<prefix>``."""
 
-    has_directories = False
+    declared_capabilities = BackendCapabilities(
+        directories=False,
+        copy_optimization=True,
+        hash_on_metadata=True,
+        presigned_urls=True,
+        presigned_uploads=True,
+    )
     key_aliases = {"base_path": "prefix"}
     writer_class = StreamingUploadWriter
     read_options: ClassVar[Mapping[str, Any]] = {
@@ -341,6 +349,23 @@ class ObjectStoreBackend(CloudErrors, FsspecBackend):
         other.invalidate(target)
 
     # -- URLs --------------------------------------------------------------------
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        # Signing needs credentials that can sign; with ``querystring_auth: False`` (a
+        # public bucket), or without them, url() gives the plain address instead.
+        can_sign = self.can_sign()
+        signed = can_sign and self.options.get("querystring_auth", True) is not False
+        return replace(
+            self.declared_capabilities,
+            presigned_urls=signed,
+            public_urls=not signed,
+            presigned_uploads=can_sign,
+        )
+
+    def can_sign(self) -> bool:
+        """Whether the mount's credentials can sign URLs and uploads."""
+        raise NotImplementedError
+
     @property
     def object_parameters(self) -> Mapping[str, Any]:
         return dict(self.options.get("object_parameters") or {})

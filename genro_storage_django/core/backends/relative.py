@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
+from ..capabilities import BackendCapabilities
 from ..config import invalid
 from ..errors import StorageError
 from ..listing import OnSkip, walk_backend
@@ -67,8 +68,9 @@ class RelativeBackend(CompositeBackend):
         return self.parent.resolve_location(location)
 
     @property
-    def has_directories(self) -> bool:  # type: ignore[override]
-        return self.parent.has_directories
+    def capabilities(self) -> BackendCapabilities:
+        # Every operation is the parent's; the manager takes off what permissions forbid.
+        return self.parent.capabilities
 
     @property
     def fs(self) -> Any:
@@ -166,10 +168,6 @@ class RelativeBackend(CompositeBackend):
 
     def set_mtime(self, location: str, mtime: float | None) -> bool:
         return self.parent.set_mtime(location, mtime)
-
-    @property
-    def keeps_mtime(self) -> bool:
-        return self.parent.keeps_mtime
 
     def url(self, location: str, path: str, expires_in: int | None) -> str | None:
         return self.parent.url(location, join(self.sub, path), expires_in)

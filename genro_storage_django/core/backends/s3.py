@@ -234,6 +234,9 @@ class S3Backend(ObjectStoreBackend):
         return entries
 
     # -- URLs --------------------------------------------------------------------
+    def can_sign(self) -> bool:
+        return not self.options.get("anon")
+
     def signed_url(self, location: str, seconds: int) -> str:
         bucket, key = self.bucket_and_key(location)
         if self.options.get("anon"):
