@@ -7,13 +7,13 @@ import io
 
 import pytest
 
-from genro_storage_django.serving.ranges import (
+from genro_storage_django.core.http.ranges import (
     MAX_RANGES,
     ByteRange,
     RangeNotSatisfiable,
     parse_range_header,
 )
-from genro_storage_django.serving.streams import AsyncBody, SyncBody, layout_for
+from genro_storage_django.core.http.streams import AsyncBody, SyncBody, layout_for
 
 
 @pytest.mark.parametrize(

@@ -22,15 +22,15 @@ from django.utils.http import http_date
 
 from genro_storage_django import get_manager
 from genro_storage_django.core import StorageNode
+from genro_storage_django.core.http.ranges import MAX_RANGES
+from genro_storage_django.core.http.streams import CHUNK_SIZE
 from genro_storage_django.serving.links import file_url, node_url, signed_file_url
-from genro_storage_django.serving.ranges import MAX_RANGES
 from genro_storage_django.serving.signing import (
     EXPIRY_STEP,
     InvalidSignature,
     make_query,
     verify_query,
 )
-from genro_storage_django.serving.streams import CHUNK_SIZE
 from genro_storage_django.storage import MountStorage
 from tests.support.serving_servers import parse_byteranges
 

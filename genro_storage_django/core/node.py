@@ -21,6 +21,7 @@ from .capabilities import BackendCapabilities
 from .commands import NodeCommands
 from .errors import raise_as_storage_error
 from .globbing import compile_glob
+from .http.wsgi import NodeServing
 from .listing import (
     UNSAFE_NAME,
     OnSkip,
@@ -43,10 +44,11 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands):
+class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing):
     """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
     transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`,
-    archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`.
+    archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`, WSGI
+    serving in :class:`NodeServing`.
 
     ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
     are the interface the transfer engine and the mixins use (docs/architecture.md).

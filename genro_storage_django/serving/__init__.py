@@ -5,8 +5,8 @@
 - :mod:`.views`: the file view (``files/<mount>/<path>``) and :mod:`.direct_upload`,
   the view that signs and verifies browser uploads;
 - :mod:`.responses`: ``serve_node``, the response for a node (conditional requests,
-  ranges, ``Content-Disposition``, offload to the web server), over :mod:`.ranges` and
-  :mod:`.streams` (WSGI and ASGI bodies);
+  ranges, ``Content-Disposition``, offload to the web server), over the core's
+  framework-free :mod:`genro_storage_django.core.http` (also behind ``node.serve()``);
 - :mod:`.signing` and :mod:`.links`: signed queries and the URLs pages link to.
 """
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from .ranges import ByteRange
 
-__all__ = ["AsyncBody", "Layout", "SyncBody", "layout_for"]
+__all__ = ["CHUNK_SIZE", "AsyncBody", "Layout", "Segment", "SyncBody", "layout_for"]
 
 CHUNK_SIZE = 256 * 1024
 Segment = bytes | ByteRange
