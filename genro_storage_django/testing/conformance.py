@@ -243,9 +243,15 @@ class BackendConformance(FileConformance, CapabilityConformance):
         )
         frozen = manager.node("ro:ro.txt")
         assert frozen.read_bytes() == b"data"
+        with frozen.open("rb") as stream, frozen.open("r") as text:
+            assert (stream.read(), text.read()) == (b"data", "data")
+        with frozen.local_path() as path, open(path, "rb") as handle:
+            assert handle.read() == b"data"
         for attempt in (
             lambda: frozen.write_bytes(b"x"),
             lambda: frozen.open("wb"),
+            lambda: frozen.local_path("w").__enter__(),
+            lambda: frozen.local_path("rw").__enter__(),
             lambda: frozen.delete(),
             lambda: frozen.touch(),
             lambda: frozen.parent.child("new").mkdir(),
