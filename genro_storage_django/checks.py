@@ -53,6 +53,7 @@ CHECK_IDS: dict[str, str] = {
     "missing_extra": _PREFIX + "E007",
     "invalid_value": _PREFIX + "E008",
     "nul_in_path": _PREFIX + "E011",
+    "archive_path": _PREFIX + "E014",
 }
 #: An invalid serving option (serve, serve_permission, cache_control, offload, offload_prefix).
 SERVING_ID = _PREFIX + "E009"

@@ -83,9 +83,23 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
 }
 
 
+#: archive kind -> (mount type, archive file name)
+ARCHIVES = {"zip": ("zip", "site.zip")}
+
+
 def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageManager:
-    """A manager with one mount ``m`` of ``kind``; ``relative-<kind>`` nests it, and
-    ``first-of-<kind>`` puts it first under a composite whose second parent is memory."""
+    """A manager with one mount ``m`` of ``kind``; ``relative-<kind>`` nests it,
+    ``first-of-<kind>`` puts it first under a composite whose second parent is memory,
+    ``<archive>-of-<kind>`` is an archive (:data:`ARCHIVES`) on it and ``<archive>-path``
+    an archive at a local path."""
+    archive, _, inner = kind.partition("-")
+    if archive in ARCHIVES:
+        mount_type, filename = ARCHIVES[archive]
+        if inner == "path":
+            return StorageManager({"m": {"type": mount_type, "path": str(tmp_path / filename)}})
+        base = MOUNT_KINDS[inner.removeprefix("of-")](tmp_path, request)
+        archived = {"type": mount_type, "path": f"base:archives/{filename}"}
+        return StorageManager({"base": base, "m": archived})
     if kind.startswith("relative-"):
         inner = kind.removeprefix("relative-")
         manager = StorageManager({"base": MOUNT_KINDS[inner](tmp_path, request)})
@@ -109,6 +123,8 @@ def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> S
 def all_kinds() -> list[Any]:
     composites = ["relative-local", "relative-memory", "relative-s3"]
     composites += ["first-of-local", "first-of-memory"]
+    for archive in ARCHIVES:
+        composites += [f"{archive}-of-local", f"{archive}-of-memory", f"{archive}-path"]
     return [
         pytest.param(
             kind,

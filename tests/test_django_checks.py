@@ -61,6 +61,8 @@ def test_the_test_settings_are_clean() -> None:
             {"m": {"type": "fsspec", "protocol": "file", "path": "/tmp/a\0b"}},
             "genro_storage_django.E011",
         ),
+        ({"m": {"type": "zip", "path": "m:inside-itself.zip"}}, "genro_storage_django.E014"),
+        ({"m": {"type": "zip", "path": "/srv/"}}, "genro_storage_django.E014"),
         ("not a mapping or list", "genro_storage_django.E008"),
         ({"m": {"type": "memory", "serve": "everyone"}}, "genro_storage_django.E009"),
         ({"m": {"type": "memory", "serve_permission": "nodot"}}, "genro_storage_django.E009"),
@@ -135,6 +137,7 @@ def test_every_core_code_has_an_id() -> None:
         "missing_extra",
         "not_absolute",
         "nul_in_path",
+        "archive_path",
     }
     assert set(CHECK_IDS) == codes
     assert len(set(CHECK_IDS.values())) == len(codes)

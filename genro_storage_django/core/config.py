@@ -62,7 +62,7 @@ class ConfigProblem:
     """One thing wrong with a mount configuration."""
 
     code: str  # unknown_type, unknown_key, missing_key, invalid_value, duplicate_name,
-    #            unknown_parent, missing_extra, not_absolute, nul_in_path
+    #            unknown_parent, missing_extra, not_absolute, nul_in_path, archive_path
     mount: str
     message: str
     key: str | None = None

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from .node import StorageNode
 
 __all__ = [
+    "DUPLICATE_NAME",
     "REASONS",
+    "SPECIAL_MEMBER",
     "SYMLINK_ALIAS",
     "SYMLINK_LOOP",
     "UNSAFE_NAME",
@@ -39,6 +41,7 @@ __all__ = [
     "identity_of",
     "is_safe_name",
     "is_safe_path",
+    "list_backend",
     "printable",
     "safe_entries",
     "skipped",
@@ -55,9 +58,13 @@ UNSAFE_NAME = "unsafe-name"
 SYMLINK_LOOP = "symlink-loop"
 #: A file a sync does not delete: its listing reached it through a symlinked directory.
 SYMLINK_ALIAS = "symlink-alias"
+#: An archive member whose name several members share: tools disagree on which one it is.
+DUPLICATE_NAME = "duplicate-name"
+#: An archive member that is a link, a device or a pipe: never followed nor extracted.
+SPECIAL_MEMBER = "special-member"
 #: Printable ASCII without a separator or a percent sign: safe unless "." or "..".
 _PLAIN = re.compile(r"[ -$&-.0-\[\]-~]+")
-REASONS = frozenset({UNSAFE_NAME, SYMLINK_LOOP, SYMLINK_ALIAS})
+REASONS = frozenset({UNSAFE_NAME, SYMLINK_LOOP, SYMLINK_ALIAS, DUPLICATE_NAME, SPECIAL_MEMBER})
 
 OnSkip = Callable[[str, str], Any]
 
@@ -212,6 +219,14 @@ def walk_backend(
     if on_skip is not None and _takes_on_skip(type(backend).walk_files):
         return backend.walk_files(location, on_skip=on_skip)
     return backend.walk_files(location)
+
+
+def list_backend(backend: Backend, location: str, on_skip: OnSkip | None) -> list[StatResult]:
+    """``backend.listdir``, passing ``on_skip`` to the backends that report what their
+    listing leaves out themselves (archive members the path rules refuse)."""
+    if on_skip is not None and _takes_on_skip(type(backend).listdir):
+        return backend.listdir(location, on_skip=on_skip)  # type: ignore[call-arg]
+    return backend.listdir(location)
 
 
 @functools.lru_cache(maxsize=64)

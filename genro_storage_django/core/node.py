@@ -26,6 +26,7 @@ from .listing import (
     UNSAFE_NAME,
     OnSkip,
     is_safe_name,
+    list_backend,
     safe_entries,
     skipped,
     walk_backend,
@@ -219,7 +220,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         ``on_skip(path, reason)`` (see :mod:`~genro_storage_django.core.listing`).
         """
         try:
-            entries = self._mount.backend.listdir(self._loc())
+            entries = list_backend(self._mount.backend, self._loc(), on_skip)
         except FileNotFoundError as exc:
             if self._path:
                 self.raise_for(exc, "list")

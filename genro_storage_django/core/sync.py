@@ -34,7 +34,7 @@ from .errors import StorageError, TransferError
 from .globbing import compile_filters
 from .listing import SYMLINK_ALIAS, OnSkip, through_links
 from .overlap import refuse_overlap
-from .transfer import FileTransfer, TransferCallback, TransferReport, transfer_files
+from .transfer import FileTransfer, TransferCallback, TransferReport, batched, transfer_files
 
 if TYPE_CHECKING:
     from .node import StorageNode
@@ -232,7 +232,8 @@ def sync(
             if item.source_stat.mtime is not None:
                 item.target.backend.set_mtime(item.target.location, item.source_stat.mtime)
         if plan.deletions:
-            _prune(plan, report, chosen, confirm_delete)
+            with batched(destination):
+                _prune(plan, report, chosen, confirm_delete)
     report.seconds = time.monotonic() - started
     return report
 

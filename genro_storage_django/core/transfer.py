@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -140,7 +140,8 @@ def _run(
     source_stat = source.stat()
     refuse_overlap(source, destination, tree=source_stat.is_dir)
     if source_stat.is_dir:
-        _copy_tree(source, destination, plan, report, delete_source)
+        with batched(source, destination):
+            _copy_tree(source, destination, plan, report, delete_source)
     else:
         plan.callback.on_start(1, source_stat.size)
         destination_stat = destination.stat_or_none()
@@ -227,9 +228,20 @@ def transfer_files(
     plan = options.plan(verify=False)
     plan.callback.on_start(len(items), sum(item.source_stat.size for item in items))
     started = time.monotonic()
-    copy_batched(items, plan, report)
+    with batched(*{id(item.target.backend): item.target for item in items}.values()):
+        copy_batched(items, plan, report)
     report.seconds += time.monotonic() - started
     return report
+
+
+@contextlib.contextmanager
+def batched(*nodes: StorageNode) -> Iterator[None]:
+    """One write batch (:meth:`~.backends.base.Backend.batch_writes`) on the backend of
+    each of ``nodes`` while the block runs: an archive is rebuilt once, not per file."""
+    with contextlib.ExitStack() as stack:
+        for node in nodes:
+            stack.enter_context(node.backend.batch_writes())
+        yield
 
 
 def _index(destination: StorageNode) -> dict[str, StatResult]:

@@ -46,6 +46,7 @@ BUILTIN_TYPES = {
     "base64": "base64:Base64Backend",
     "relative": "relative:RelativeBackend",
     "sqlite": "sqlite:SQLiteBackend",
+    "zip": "zip:ZipBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 

@@ -11,6 +11,7 @@ the node turns them into the storage errors with the mount name in the message.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -259,6 +260,13 @@ class Backend(ABC):
     def write_bytes(self, location: str, data: bytes) -> None:
         with self.open_writer(location) as writer:
             writer.write(data)
+
+    def batch_writes(self) -> contextlib.AbstractContextManager[None]:
+        """A scope whose writes and deletes the backend may publish together when it
+        ends (a tree copy or sync opens one on its destination). A backend where each
+        write rewrites a whole container (an archive) overrides it; this default
+        publishes every write at once."""
+        return contextlib.nullcontext()
 
     # -- tree --------------------------------------------------------------
     @abstractmethod

@@ -8,6 +8,7 @@ stricter of its own and its parent's permissions.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
@@ -153,6 +154,9 @@ class RelativeBackend(CompositeBackend):
 
     def read_bytes(self, location: str) -> bytes:
         return self.parent.read_bytes(location)
+
+    def batch_writes(self) -> contextlib.AbstractContextManager[None]:
+        return self.parent.batch_writes()
 
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
         self.parent.mkdir(location, parents=parents, exist_ok=exist_ok)
