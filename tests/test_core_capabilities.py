@@ -103,6 +103,7 @@ DECLARED: dict[str, set[str]] = {
     "http": {"read", "list_dir", "seek_support", "public_urls", "readonly"},
     "base64": {"read", "seek_support", "readonly"},
     "sqlite": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
+    "zip": _WRITABLE,
     # A relative mount answers its parent's: the class keeps the defaults.
     "relative": _WRITABLE | {"directories"},
 }
