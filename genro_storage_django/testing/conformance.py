@@ -41,10 +41,6 @@ from .conformance_files import FileConformance
 __all__ = ["BackendConformance", "CapabilityConformance", "FileConformance"]
 
 
-def has_real_directories(root: StorageNode) -> bool:
-    return root.capabilities.directories
-
-
 def _populate(root: StorageNode) -> None:
     for path in ("a.txt", "b/c.txt", "b/d.pdf", "b/e/f.txt", "g/h.pdf"):
         root.child(path).write_bytes(path.encode())
@@ -120,7 +116,7 @@ class BackendConformance(FileConformance, CapabilityConformance):
     def test_mkdir(self, writable_root: StorageNode) -> None:
         top = writable_root / "x"
         top.mkdir()
-        if has_real_directories(writable_root):
+        if writable_root.capabilities.directories:
             assert top.is_dir()
             with pytest.raises(StorageExistsError):
                 top.mkdir()
@@ -151,7 +147,7 @@ class BackendConformance(FileConformance, CapabilityConformance):
         empty = writable_root / "empty"
         empty.mkdir()
         # Object stores keep no empty directories: there is nothing to delete there.
-        assert empty.delete() is has_real_directories(writable_root)
+        assert empty.delete() is writable_root.capabilities.directories
         assert not empty.exists()
 
     def test_listing_is_fresh_after_writes_and_deletes(self, writable_root: StorageNode) -> None:

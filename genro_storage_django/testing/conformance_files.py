@@ -164,7 +164,7 @@ class FileConformance:
 
     def test_local_path_upload_skipped_on_error(self, writable_root: StorageNode) -> None:
         node = writable_root / "tool" / "never.txt"
-        real_file = node.backend.local_file(node.backend.locate(node.path)) is not None
+        real_file = node.capabilities.local_files
         with pytest.raises(RuntimeError), node.local_path("w") as path:
             with open(path, "wb") as handle:
                 handle.write(b"x")
