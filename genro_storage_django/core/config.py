@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +87,14 @@ def load_mount_configs(source: Any) -> list[dict[str, Any]]:
     """Turn any accepted configuration form into a list of mount dicts with ``name``.
 
     Accepted: a list of dicts with ``name``; a dict ``{name: config}``; a path to a
-    ``.json`` or ``.yaml``/``.yml`` file holding either form (or ``{"mounts": ...}``).
+    ``.json`` or ``.yaml``/``.yml`` file holding either form (or ``{"mounts": ...}``);
+    a :class:`~.storage_grammar.StorageConfig` (subclass or built instance).
     """
+    # Only a program that imported the grammar (an optional extra) can pass one of its
+    # configurations: no import here, so a project without the extra never pays for it.
+    grammar = sys.modules.get(__package__ + ".storage_grammar")
+    if grammar is not None and grammar.is_storage_config(source):
+        source = grammar.mount_configs(source)
     if isinstance(source, (str, os.PathLike)):
         source = _read_config_file(Path(source))
     if isinstance(source, Mapping):

@@ -45,6 +45,15 @@ class Mount:
         return self.backend.capabilities.restricted(self.permissions)
 
 
+class _Grammar:
+    """``StorageManager.grammar``: the configuration grammar, imported when first asked for."""
+
+    def __get__(self, instance: object, owner: type) -> type:
+        from .storage_grammar import StorageGrammar  # the optional ``grammar`` extra
+
+        return StorageGrammar
+
+
 class StorageManager:
     """A set of named mounts.
 
@@ -57,6 +66,10 @@ class StorageManager:
     modes from ``FILE_UPLOAD_PERMISSIONS`` this way). They are validated as if the
     mount had set them.
     """
+
+    #: The configuration grammar's vocabulary, for a document that mounts it (genro-builders'
+    #: ``subbuilder``); needs the ``grammar`` extra.
+    grammar = _Grammar()
 
     def __init__(
         self,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..config import MountContext
     from ..uploads import PresignedUpload
 
-__all__ = ["RelativeBackend"]
+__all__ = ["RelativeBackend", "RelativeMountBackend"]
 
 
 class RelativeBackend(CompositeBackend):
@@ -194,3 +194,7 @@ class RelativeBackend(CompositeBackend):
 
     def describe(self) -> str:
         return f"relative ({self.parent_name}:{self.sub})"
+
+
+#: genro-storage's name of the class.
+RelativeMountBackend = RelativeBackend
