@@ -21,6 +21,7 @@ from genro_storage_django import get_manager
 from genro_storage_django.core import StorageNode
 from genro_storage_django.core.backends import AtomicWriter, default_registry
 from genro_storage_django.core.backends.memory import MemoryBackend
+from genro_storage_django.core.transfer import copy
 
 FILES = {
     "a.txt": b"alpha",
@@ -415,6 +416,6 @@ def test_storage_sync_and_copy_to_skip_the_same_half_second_older_file(
     summary = json.loads(out.getvalue().splitlines()[-1])
     assert summary["copied"] == []
     assert summary["skipped"] == [{"path": "src:a.txt", "reason": "same size and mtime"}]
-    report = source.copy_to(target, skip="mtime")
+    report = copy(source, target, skip="mtime")
     assert (report.copied, report.skipped) == ([], [("src:a.txt", "same size and mtime")])
     assert target.read_bytes() == b"ALPHA"

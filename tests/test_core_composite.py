@@ -22,6 +22,7 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends import Backend, default_registry
 from genro_storage_django.core.backends.local import LocalBackend
+from genro_storage_django.core.transfer import copy
 from tests.support.composite_mounts import FirstOfBackend
 
 
@@ -84,7 +85,7 @@ def test_parents_installed_first_and_reads_go_to_the_holding_parent(
 def test_a_copy_through_the_composite_stays_server_side(manager: StorageManager) -> None:
     manager.node("b:doc.bin").write_bytes(b"d" * 3000)
     CountingLocal.streamed_reads = 0
-    report = manager.node("u:doc.bin").copy_to("out:doc.bin")
+    report = copy(manager.node("u:doc.bin"), "out:doc.bin")
     assert report.ok
     assert CountingLocal.streamed_reads == 0
     assert manager.node("out:doc.bin").read_bytes() == b"d" * 3000

@@ -23,6 +23,7 @@ from genro_storage_django.core.backends import StatResult
 from genro_storage_django.core.backends.local_tree import remove_tree
 from genro_storage_django.core.backends.memory import MemoryBackend
 from genro_storage_django.core.listing import SYMLINK_LOOP, UNSAFE_NAME, printable
+from genro_storage_django.core.transfer import move
 from tests.support.cloud import bare_fs, cloud_config
 
 #: Names a disk can hold and the path rules refuse, as bytes (one is not UTF-8).
@@ -128,7 +129,7 @@ def test_a_move_keeps_what_it_could_not_list(tmp_path: Path) -> None:
     (tmp_path / "src" / "tree").mkdir()
     put(tmp_path / "src" / "tree", b"ok.txt", b"moved")
     put(tmp_path / "src" / "tree", b"new\nline.txt", b"stays")
-    report = manager.node("src:tree").move_to("dst:tree")
+    report = move(manager.node("src:tree"), "dst:tree")
     assert report.copied == ["src:tree/ok.txt"]
     assert report.skipped == [("src:tree/new\\nline.txt", UNSAFE_NAME)]
     assert (tmp_path / "dst" / "tree" / "ok.txt").read_bytes() == b"moved"
@@ -379,7 +380,7 @@ def test_a_move_removes_only_the_directories_it_emptied(
         manager.node(f"src:{path}").write_bytes(path.encode())
     if kind != "memory":
         (tmp_path / "src" / "tree" / "sub" / "escape").symlink_to(outside)
-    report = manager.node("src:tree").move_to("dst:tree", include="*.pdf")
+    report = move(manager.node("src:tree"), "dst:tree", include="*.pdf")
     assert sorted(report.copied) == ["src:tree/a.pdf", "src:tree/only/c.pdf", "src:tree/sub/b.pdf"]
     # Left out by the filter: never deleted, nor is its directory.
     assert manager.node("src:tree/notes.txt").read_bytes() == b"tree/notes.txt"
@@ -388,6 +389,6 @@ def test_a_move_removes_only_the_directories_it_emptied(
         # A link the listings do not show keeps its directory.
         assert os.listdir(tmp_path / "src" / "tree" / "sub") == ["escape"]
         assert os.listdir(outside) == ["secret.txt"]
-    report = manager.node("src:tree").move_to("dst:tree")
+    report = move(manager.node("src:tree"), "dst:tree")
     assert report.copied == ["src:tree/notes.txt"]
     assert manager.node("src:tree").exists() is (kind != "memory")

@@ -22,7 +22,7 @@ from genro_storage_django.core import (
 from genro_storage_django.core.backends import StatResult, local_writer
 from genro_storage_django.core.compare import MTIME_TOLERANCE, current_reason, is_newer
 from genro_storage_django.core.sync import Compare, plan_sync, sync
-from genro_storage_django.core.transfer import TransferReport, transfer_files
+from genro_storage_django.core.transfer import TransferReport, copy, transfer_files
 
 FILES = ("a.txt", "docs/b.pdf", "docs/deep/c.txt", "img/d.png")
 
@@ -115,7 +115,7 @@ def test_copy_to_skip_mtime_and_sync_agree_on_a_current_destination(
     os.utime(target.location, (when + offset, when + offset))
     planned = sync(source, target, dry_run=True)
     assert planned.copied == ([] if current else ["src:a.txt"])
-    copied = source.copy_to(target, skip="mtime")
+    copied = copy(source, target, skip="mtime")
     # A newer destination on a disk (which keeps times) counts as current for copy_to
     # ("not older"); sync compares the content instead, as rclone does.
     assert copied.copied == ([] if current or offset > 0 else ["src:a.txt"])

@@ -23,6 +23,7 @@ from genro_storage_django.core import (
 from genro_storage_django.core.backends import AtomicWriter
 from genro_storage_django.core.backends.local import LocalBackend
 from genro_storage_django.core.backends.memory import MemoryBackend
+from genro_storage_django.core.transfer import copy, move
 
 
 class CountingLocal(LocalBackend):
@@ -120,8 +121,9 @@ def test_copy_between_local_mounts_is_server_side(manager: StorageManager) -> No
 def test_tree_round_trip_across_backends(manager: StorageManager, route: tuple[str, ...]) -> None:
     content = populate(manager.node(f"{route[0]}:start"))
     for source, target in itertools.pairwise(route):
-        report = manager.node(f"{source}:start" if source == route[0] else f"{source}:hop").copy_to(
-            f"{target}:hop" if target != route[0] else f"{target}:end"
+        report = copy(
+            manager.node(f"{source}:start" if source == route[0] else f"{source}:hop"),
+            f"{target}:hop" if target != route[0] else f"{target}:end",
         )
         assert report.ok
         assert len(report.copied) == 5
@@ -134,7 +136,7 @@ def test_skip_strategies(manager: StorageManager) -> None:
     source = manager.node("mem:src")
     target = manager.node("disk:dst")
     populate(source)
-    first = source.copy_to(target)
+    first = copy(source, target)
     assert len(first.copied) == 5
     for strategy, reason in (
         ("exists", "exists"),
@@ -142,7 +144,7 @@ def test_skip_strategies(manager: StorageManager) -> None:
         ("hash", "same md5"),
         ("mtime", "same size and mtime"),
     ):
-        report = source.copy_to(target, skip=strategy)
+        report = copy(source, target, skip=strategy)
         assert report.copied == [], strategy
         assert sorted(report.skipped) == sorted(
             (f"mem:src/{p}", reason)
@@ -150,39 +152,43 @@ def test_skip_strategies(manager: StorageManager) -> None:
         )
     # Same size, other content: only hash finds it; size is fooled.
     source.child("a.txt").write_bytes(os.urandom(2000))
-    assert source.copy_to(target, skip="size").copied == []
-    assert source.copy_to(target, skip="hash").copied == ["mem:src/a.txt"]
+    assert copy(source, target, skip="size").copied == []
+    assert copy(source, target, skip="hash").copied == ["mem:src/a.txt"]
     assert target.child("a.txt").read_bytes() == source.child("a.txt").read_bytes()
     # A newer source beats mtime.
     time.sleep(0.1)
     source.child("sub/b.pdf").write_bytes(b"newer")
-    assert source.copy_to(target, skip="mtime").copied == ["mem:src/sub/b.pdf"]
-    assert source.copy_to(target, skip="never").copied != []
+    assert copy(source, target, skip="mtime").copied == ["mem:src/sub/b.pdf"]
+    assert copy(source, target, skip="never").copied != []
 
 
 def test_custom_skip_and_callbacks(manager: StorageManager) -> None:
     source = manager.node("mem:src")
     populate(source)
     seen_files: list[str] = []
+    seen_sources: list[str] = []
     seen_skips: list[tuple[str, str]] = []
     progress: list[tuple[int, int]] = []
 
     def skip_pdfs(src: StorageNode, dst: StorageNode) -> bool | str:
         return "pdf is skipped" if src.suffix == ".pdf" else False
 
-    report = source.copy_to(
+    report = copy(
+        source,
         "disk:out",
         skip=skip_pdfs,
-        on_file=lambda s, d: seen_files.append(d.fullpath),
+        on_copied=lambda s, d: seen_files.append(d.fullpath),
+        on_file=lambda s: seen_sources.append(s.fullpath),
         on_skip=lambda s, why: seen_skips.append((s.basename, why)),
         progress=lambda done, total: progress.append((done, total)),
     )
     assert sorted(seen_files) == ["disk:out/a.txt", "disk:out/bad.txt", "disk:out/sub/deep/c.txt"]
+    assert sorted(seen_sources) == ["mem:src/a.txt", "mem:src/bad.txt", "mem:src/sub/deep/c.txt"]
     assert sorted(seen_skips) == [("b.pdf", "pdf is skipped"), ("bad.pdf", "pdf is skipped")]
     assert progress[-1] == (5, 5)
     assert [done for done, _total in progress] == [1, 2, 3, 4, 5]
     assert len(report.skipped) == 2
-    custom = source.copy_to("disk:out2", skip="custom", skip_fn=lambda s, d: s.suffix == ".txt")
+    custom = copy(source, "disk:out2", skip="custom", skip_fn=lambda s, d: s.suffix == ".txt")
     assert {reason for _p, reason in custom.skipped} == {"custom"}
     assert len(custom.copied) == 2
 
@@ -191,7 +197,7 @@ def test_bad_skip_arguments(manager: StorageManager) -> None:
     manager.node("mem:f").write_bytes(b"1")
     with pytest.raises(ValueError, match="unknown skip strategy"):
         manager.node("mem:f").copy_to("mem:g", skip="sometimes")
-    with pytest.raises(ValueError, match="needs skip_fn"):
+    with pytest.raises(ValueError, match="requires skip_fn"):
         manager.node("mem:f").copy_to("mem:g", skip="custom")
     with pytest.raises(ValueError, match="workers"):
         manager.node("mem:f").copy_to("mem:g", workers=0)
@@ -232,19 +238,25 @@ def test_transfer_callback_object_sees_bytes(manager: StorageManager) -> None:
 def test_include_exclude_and_filter(manager: StorageManager) -> None:
     source = manager.node("mem:src")
     populate(source)
-    only_txt = source.copy_to("disk:a", include="*.txt", exclude=["bad*"])
+    only_txt = copy(source, "disk:a", include="*.txt", exclude=["bad*"])
     assert sorted(only_txt.copied) == ["mem:src/a.txt", "mem:src/sub/deep/c.txt"]
-    deep = source.copy_to("disk:b", include=["sub/**"])
+    deep = copy(source, "disk:b", include=["sub/**"])
     assert len(deep.copied) == 3
-    filtered = source.copy_to("disk:c", filter=lambda node: "deep" not in node.path)
+    filtered = copy(source, "disk:c", node_filter=lambda node: "deep" not in node.path)
     assert sorted(filtered.copied) == ["mem:src/a.txt", "mem:src/bad.txt", "mem:src/sub/b.pdf"]
+    by_path = copy(source, "disk:d", filter=lambda node, relative: relative.startswith("sub/"))
+    assert sorted(by_path.copied) == [
+        "mem:src/sub/b.pdf",
+        "mem:src/sub/deep/bad.pdf",
+        "mem:src/sub/deep/c.txt",
+    ]
 
 
 def test_parallel_workers_copy_everything(manager: StorageManager) -> None:
     source = manager.node("mem:many")
     for index in range(40):
         source.child(f"d{index % 4}/f{index}.bin").write_bytes(os.urandom(100 + index))
-    report = source.copy_to("disk:many", workers=4)
+    report = copy(source, "disk:many", workers=4)
     assert len(report.copied) == 40
     for node, _stat in source.walk_files():
         assert manager.node("disk:many", node.path.removeprefix("many/")).read_bytes() == (
@@ -254,7 +266,7 @@ def test_parallel_workers_copy_everything(manager: StorageManager) -> None:
 
 def test_failed_files_are_reported_and_never_left_partial(manager: StorageManager) -> None:
     content = populate(manager.node("disk:src"))
-    report = manager.node("disk:src").copy_to("flaky:dst")
+    report = copy(manager.node("disk:src"), "flaky:dst")
     assert not report.ok
     assert sorted(path for path, _m in report.errors) == [
         "disk:src/bad.txt",
@@ -279,7 +291,7 @@ def test_failed_single_copy_raises_and_keeps_old_destination(manager: StorageMan
 
 def test_failed_move_never_deletes_the_source(manager: StorageManager) -> None:
     content = populate(manager.node("disk:src"))
-    report = manager.node("disk:src").move_to("flaky:dst")
+    report = move(manager.node("disk:src"), "flaky:dst")
     assert sorted(report.deleted) == [
         "disk:src/a.txt",
         "disk:src/sub/b.pdf",
@@ -306,7 +318,7 @@ def test_move_across_backends_keeps_mtime(manager: StorageManager, tmp_path: Pat
     node = manager.node("mem:m.txt")
     node.write_bytes(b"moving")
     mtime = node.mtime()
-    report = node.move_to("disk:moved/m.txt")
+    report = move(node, "disk:moved/m.txt")
     assert report.deleted == ["mem:m.txt"]
     assert not node.exists()
     moved = manager.node("disk:moved/m.txt")
@@ -368,7 +380,7 @@ def test_a_move_never_deletes_through_a_symlinked_directory(tmp_path: Path, kind
         return {"type": "fsspec", "protocol": "file", "path": str(path)}
 
     manager = StorageManager({"m": config(tmp_path / "m"), "o": config(tmp_path / "out")})
-    report = manager.node("m:d").move_to("o:d")
+    report = move(manager.node("m:d"), "o:d")
     assert report.ok, report.errors
     assert report.deleted == ["m:d/a.txt"]
     assert ("m:d/link/precious.txt", "symlink-alias") in report.skipped

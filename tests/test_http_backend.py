@@ -21,6 +21,7 @@ from genro_storage_django.core import (
     StoragePermissionError,
     UnsafePathError,
 )
+from genro_storage_django.core.transfer import copy
 from tests.support.servers import HTTPFileServer
 
 pytestmark = pytest.mark.cloud
@@ -171,7 +172,7 @@ def test_writes_are_refused(site: tuple[StorageManager, Path]) -> None:
 
 def test_copy_out_of_http_streams(site: tuple[StorageManager, Path]) -> None:
     manager, _root = site
-    report = manager.node("web:docs").copy_to("mem:copied")
+    report = copy(manager.node("web:docs"), "mem:copied")
     assert sorted(report.copied) == sorted(f"web:docs/{n}" for n in _docs_files())
     assert manager.node("mem:copied/big.bin").read_bytes() == BIG
     assert manager.node("mem:copied/deep/leaf.txt").read_bytes() == b"leaf"

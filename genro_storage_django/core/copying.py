@@ -21,6 +21,7 @@ from .errors import StorageError, StorageNotFoundError, TransferError, raise_as_
 from .modes import CHUNK_SIZE
 from .reports import FileTransfer, TransferCallback, TransferReport
 from .skips import SkipFunction, SkipStrategy, skip_reason
+from .tree_copy import FileFilters
 
 if TYPE_CHECKING:
     from .node import StorageNode
@@ -42,9 +43,10 @@ class CopyPlan:
     skip: SkipStrategy
     skip_fn: SkipFunction | None
     accept: Callable[[str], bool] | None
-    node_filter: Callable[[StorageNode], bool] | None
+    filters: FileFilters
     callback: TransferCallback
-    on_file: Callable[[StorageNode, StorageNode], Any] | None
+    on_file: Callable[[StorageNode], Any] | None
+    on_copied: Callable[[StorageNode, StorageNode], Any] | None
     on_skip: Callable[[StorageNode, str], Any] | None
     workers: int
     preserve_mtime: bool
@@ -215,7 +217,9 @@ def _copied(
             report.deleted.append(source.fullpath)
     plan.callback.on_file_done(source, target, "copied")
     if plan.on_file is not None:
-        plan.on_file(source, target)
+        plan.on_file(source)
+    if plan.on_copied is not None:
+        plan.on_copied(source, target)
 
 
 def _failed(

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, NoReturn
 # module imports Django.
 if TYPE_CHECKING:
     from django.core.exceptions import SuspiciousFileOperation
+
+    from .reports import TransferReport
 else:
     try:
         from django.core.exceptions import SuspiciousFileOperation
@@ -115,7 +117,15 @@ class UnsafePathError(StorageError, SuspiciousFileOperation):
 
 
 class TransferError(StorageError, OSError):
-    """A copy or move failed; the source is untouched and no partial destination is left."""
+    """A copy or move failed; the source is untouched and no partial destination is left.
+
+    ``report`` is the :class:`~.reports.TransferReport` of a tree copy or move some files
+    of which failed (what was copied, skipped and why each failure), else None.
+    """
+
+    def __init__(self, message: str, *, report: TransferReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class OverlappingPathsError(StorageError, ValueError):

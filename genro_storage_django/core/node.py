@@ -35,7 +35,7 @@ from .listing import (
 from .node_content import NodeContent
 from .node_links import NodeLinks, UrlSigner
 from .paths import join
-from .transfer import CopyOptions, TransferReport, copy, move
+from .transfer import CopyOptions, copy, move
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
@@ -338,14 +338,31 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
     # -- transfers ---------------------------------------------------------------
     def copy_to(
         self, dest: StorageNode | str, options: CopyOptions | None = None, **fields: Any
-    ) -> TransferReport:
-        """Copy this file or directory tree to ``dest`` (see :func:`transfer.copy`):
-        ``options`` and keyword ``fields`` are :class:`~.transfer.CopyOptions`."""
-        return copy(self, self._manager.resolve(dest), options, **fields)
+    ) -> StorageNode:
+        """Copy this file or directory tree to ``dest`` and return the destination node.
 
-    def move_to(self, dest: StorageNode | str, **options: Any) -> TransferReport:
-        """Move: copy, verify, then delete the source (see :func:`transfer.move`)."""
-        return move(self, self._manager.resolve(dest), **options)
+        ``options`` and keyword ``fields`` are :class:`~.transfer.CopyOptions`. A tree some
+        files of which failed raises :class:`~.errors.TransferError` once the others are
+        copied, its ``report`` saying what happened to each; :func:`transfer.copy
+        <genro_storage_django.core.transfer.copy>` returns that report instead.
+        """
+        destination = self._manager.resolve(dest)
+        copy(self, destination, options, **fields).raise_for_errors()
+        return destination
+
+    def move_to(self, dest: StorageNode | str, **options: Any) -> StorageNode:
+        """Move (copy, verify, then delete the source: see :func:`transfer.move`) and
+        retarget this node: it names the destination from now on, and is returned.
+
+        Its hash changes with its name: take a node out of a set or a dict key before
+        moving it. Failures raise as for :meth:`copy_to`; the node then keeps its name.
+        """
+        destination = self._manager.resolve(dest)
+        move(self, destination, **options).raise_for_errors()
+        self._mount = destination.mount
+        self._path = destination.path
+        self._location = None  # the old name's: found again on first use
+        return self
 
     # -- errors ------------------------------------------------------------------
     def require(self, action: str) -> None:

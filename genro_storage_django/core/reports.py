@@ -49,10 +49,11 @@ class TransferReport:
         return not self.errors
 
     def raise_for_errors(self) -> None:
+        """Raise a :class:`~.errors.TransferError` carrying this report if a file failed."""
         if self.errors:
             path, message = self.errors[0]
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-            raise TransferError(f"{path}: {message}{more}")
+            raise TransferError(f"{path}: {message}{more}", report=self)
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from .backends.base import StatResult
 from .copying import CopyPlan, copy_batched, copy_each, copy_one
-from .errors import DirectoryNotEmptyError, TransferError
+from .errors import DirectoryNotEmptyError, StorageNotFoundError, TransferError
 from .globbing import compile_filters
 from .listing import SYMLINK_ALIAS, through_links
 from .overlap import refuse_overlap
 from .reports import FileTransfer, TransferCallback, TransferReport, as_callback
 from .skips import SkipFunction, SkipStrategy
+from .tree_copy import FileFilters, make_empty_directories, select_files
 
 if TYPE_CHECKING:
     from .node import StorageNode
@@ -48,19 +49,25 @@ __all__ = [
 class CopyOptions:
     """How :func:`copy` copies: each field is the keyword of the same name.
 
-    Include/exclude globs and ``filter`` apply to the files of a tree (paths relative
-    to the source). ``progress`` is a :class:`TransferCallback` or a plain callable
-    ``(files_done, files_total)``. ``skip`` is a :class:`SkipStrategy` (or its value),
-    or a function ``(source, destination) -> bool`` that says which files to skip.
+    Include/exclude globs and the filters choose among the files of a tree (paths
+    relative to the source): ``filter(node, relative_path)`` (genro-storage's) and
+    ``node_filter(node)`` say True to copy. ``progress`` is a :class:`TransferCallback`
+    or a plain callable ``(files_done, files_total)``. ``skip`` is a
+    :class:`SkipStrategy` (or its value), or a function ``(source, destination) -> bool``
+    that says which files to skip. After each file copied, ``on_file(source)``
+    (genro-storage's) and ``on_copied(source, destination)``; for each file skipped or
+    filtered out, ``on_skip(source, reason)``.
     """
 
     skip: SkipStrategy | str | SkipFunction = SkipStrategy.NEVER
     skip_fn: SkipFunction | None = None
     include: Iterable[str] | str | None = None
     exclude: Iterable[str] | str | None = None
-    filter: Callable[[StorageNode], bool] | None = None  # genro-storage's name
+    filter: Callable[[StorageNode, str], bool] | None = None
+    node_filter: Callable[[StorageNode], bool] | None = None
     progress: TransferCallback | Callable[[int, int], Any] | None = None
-    on_file: Callable[[StorageNode, StorageNode], Any] | None = None
+    on_file: Callable[[StorageNode], Any] | None = None
+    on_copied: Callable[[StorageNode, StorageNode], Any] | None = None
     on_skip: Callable[[StorageNode, str], Any] | None = None
     workers: int = 1
     preserve_mtime: bool = False
@@ -79,16 +86,17 @@ class CopyOptions:
                     f"unknown skip strategy {self.skip!r}: use one of {choices}"
                 ) from None
         if strategy is SkipStrategy.CUSTOM and skip_fn is None:
-            raise ValueError("skip='custom' needs skip_fn")
+            raise ValueError("skip='custom' requires skip_fn (a function (source, destination))")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         return CopyPlan(
             skip=strategy,
             skip_fn=skip_fn,
             accept=compile_filters(self.include, self.exclude),
-            node_filter=self.filter,
+            filters=FileFilters(self.filter, self.node_filter),
             callback=as_callback(self.progress),
             on_file=self.on_file,
+            on_copied=self.on_copied,
             on_skip=self.on_skip,
             workers=self.workers,
             preserve_mtime=self.preserve_mtime,
@@ -98,25 +106,29 @@ class CopyOptions:
 
 def copy(
     source: StorageNode,
-    destination: StorageNode,
+    destination: StorageNode | str,
     options: CopyOptions | None = None,
     **fields: Any,
 ) -> TransferReport:
-    """Copy a file to the file ``destination``, or a directory tree into ``destination``.
+    """Copy a file to the file ``destination``, or a directory tree into ``destination``
+    (a node or a ``"mount:path"`` of ``source``'s manager), and report what it did.
 
     ``options`` and keyword ``fields`` are :class:`CopyOptions` (fields override it).
-    Errors on single files of a tree are collected in the report; a single-file copy
-    raises them. A source and destination that overlap on the storage (one tree inside
-    the other, or the same file, through any mounts) raise
-    :class:`~.errors.OverlappingPathsError` before anything is copied.
+    Errors on single files of a tree are collected in the report (see
+    :meth:`TransferReport.raise_for_errors`); a single-file copy raises them. A missing
+    source raises :class:`~.errors.StorageNotFoundError` (a ``FileNotFoundError``). A
+    source and destination that overlap on the storage (one tree inside the other, or
+    the same file, through any mounts) raise :class:`~.errors.OverlappingPathsError`
+    before anything is copied.
     """
     chosen = replace(options or CopyOptions(), **fields)
-    return _run(source, destination, chosen.plan(verify=False), delete_source=False)
+    target = source.manager.resolve(destination)
+    return _run(source, target, chosen.plan(verify=False), delete_source=False)
 
 
 def move(
     source: StorageNode,
-    destination: StorageNode,
+    destination: StorageNode | str,
     *,
     progress: TransferCallback | Callable[[int, int], Any] | None = None,
     include: Iterable[str] | str | None = None,
@@ -128,7 +140,8 @@ def move(
     options = CopyOptions(
         include=include, exclude=exclude, progress=progress, workers=workers, preserve_mtime=True
     )
-    return _run(source, destination, options.plan(verify=True), delete_source=True)
+    target = source.manager.resolve(destination)
+    return _run(source, target, options.plan(verify=True), delete_source=True)
 
 
 def _run(
@@ -137,7 +150,13 @@ def _run(
     destination.require("write")
     started = time.monotonic()
     report = TransferReport(source, destination)
-    source_stat = source.stat()
+    try:
+        source_stat = source.stat()
+    except StorageNotFoundError as exc:
+        # genro-storage's words, which its users' code may match.
+        raise StorageNotFoundError(
+            f"Source not found: {source.fullpath} (to {destination.fullpath})"
+        ) from exc
     refuse_overlap(source, destination, tree=source_stat.is_dir)
     if source_stat.is_dir:
         with batched(source, destination):
@@ -163,17 +182,12 @@ def _copy_tree(
     delete_source: bool,
 ) -> None:
     existing = _index(destination) if plan.skip is not SkipStrategy.NEVER else {}
-    work: list[FileTransfer] = []
     # Entries the walk leaves out (refused names, loops) are reported as skipped.
     listed = source.walk_entries(on_skip=lambda path, reason: report.skipped.append((path, reason)))
-    for relative, entry in listed:
-        if plan.accept and not plan.accept(relative):
-            continue
-        node = source.listed_below(relative)
-        if plan.node_filter and not plan.node_filter(node):
-            continue
-        work.append(FileTransfer(node, entry, destination.child(relative), existing.get(relative)))
+    work = select_files(source, destination, listed, existing, plan, report)
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
+    # Before the files: a move may take a directory's last file, and the directory with it.
+    make_empty_directories(source, destination, report)
     if delete_source:
         # A file reached through a symlinked directory is copied, never deleted: by
         # that name it may be a file outside the tree, or one of the tree's own.

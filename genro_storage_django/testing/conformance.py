@@ -35,6 +35,7 @@ from ..core import (
     StoragePermissionError,
     UnsafePathError,
 )
+from ..core.transfer import copy, move
 from .conformance_capabilities import CapabilityConformance
 from .conformance_files import FileConformance
 
@@ -166,29 +167,38 @@ class BackendConformance(FileConformance, CapabilityConformance):
     def test_copy_file_within_mount(self, writable_root: StorageNode) -> None:
         source = writable_root / "src.txt"
         source.write_bytes(b"payload")
-        report = source.copy_to(writable_root / "copies" / "dst.txt")
+        destination = writable_root / "copies" / "dst.txt"
+        assert source.copy_to(destination) is destination
+        assert destination.read_bytes() == b"payload"
+        assert source.read_bytes() == b"payload"
+        assert source.copy_to("m:by-string.txt").read_bytes() == b"payload"
+        report = copy(source, "m:reported.txt")
         assert report.copied == ["m:src.txt"]
         assert report.bytes == 7
-        assert (writable_root / "copies" / "dst.txt").read_bytes() == b"payload"
-        assert source.read_bytes() == b"payload"
-        source.copy_to("m:by-string.txt")
-        assert (writable_root / "by-string.txt").read_bytes() == b"payload"
 
     def test_copy_tree_within_mount(self, writable_root: StorageNode) -> None:
         _populate(writable_root / "tree")
-        report = (writable_root / "tree").copy_to(writable_root / "copy")
+        directories = writable_root.capabilities.directories
+        if directories:
+            (writable_root / "tree" / "empty").mkdir()
+        report = copy(writable_root / "tree", writable_root / "copy")
         assert sorted(report.copied) == sorted(
             f"m:tree/{p}" for p in ("a.txt", "b/c.txt", "b/d.pdf", "b/e/f.txt", "g/h.pdf")
         )
         assert (writable_root / "copy" / "b" / "e" / "f.txt").read_bytes() == b"b/e/f.txt"
+        # Empty directories come along where the mount has directories.
+        assert (writable_root / "copy" / "empty").is_dir() is directories
 
     def test_move_file_within_mount(self, writable_root: StorageNode) -> None:
         source = writable_root / "moving.txt"
         source.write_bytes(b"abc")
-        report = source.move_to(writable_root / "moved" / "here.txt")
-        assert report.deleted == ["m:moving.txt"]
-        assert not source.exists()
+        # The node is retargeted to the destination and returned.
+        assert source.move_to(writable_root / "moved" / "here.txt") is source
+        assert source.fullpath == "m:moved/here.txt"
+        assert not (writable_root / "moving.txt").exists()
         assert (writable_root / "moved" / "here.txt").read_bytes() == b"abc"
+        report = move(source, "m:again.txt")
+        assert report.deleted == ["m:moved/here.txt"]
 
     def test_move_tree_within_mount(self, writable_root: StorageNode) -> None:
         _populate(writable_root / "tree")
