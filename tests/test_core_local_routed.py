@@ -17,7 +17,11 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends import local_routed
 from genro_storage_django.core.backends.local import LocalStorage
-from genro_storage_django.core.backends.local_routed import RoutedLocalBackend, takes_prefix
+from genro_storage_django.core.backends.local_routed import (
+    RoutedLocalBackend,
+    callable_shape_error,
+    takes_prefix,
+)
 
 
 @pytest.fixture
@@ -152,7 +156,16 @@ def test_within_keeps_answers_inside_and_needs_a_callable(tmp_path: Path) -> Non
     )
     manager.node("t:f").write_bytes(b"1")
     assert (inside / "f").read_bytes() == b"1"
+
+    def two(a: str, b: str) -> str:
+        return a + b
+
+    def keyword(*, tenant: str) -> str:
+        return tenant
+
     for config, message in (
+        ({"path": two, "within": "/"}, "'.*two' must take no argument, or one"),
+        ({"path": keyword}, "must take no argument, or one"),
         ({"path": lambda: "/x", "within": "relative"}, "within must be an absolute path"),
         ({"path": str(tmp_path), "within": str(tmp_path)}, "confines a callable path only"),
     ):
@@ -180,7 +193,15 @@ def test_takes_prefix() -> None:
 
     assert not takes_prefix(bare) and not takes_prefix(optional)
     assert takes_prefix(star) and takes_prefix(lambda prefix: prefix)
-    assert not takes_prefix(os.getcwd)  # no signature to read: called bare
+
+    class Unreadable:
+        __signature__ = "not a signature"  # inspect.signature() raises on it
+
+        def __call__(self) -> str:
+            return "/"
+
+    # No signature to read: called bare, and accepted as a mount's path.
+    assert not takes_prefix(Unreadable()) and callable_shape_error(Unreadable()) is None
 
 
 def test_local_storage_is_a_one_mount_manager(packages: dict[str, Path]) -> None:

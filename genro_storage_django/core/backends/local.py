@@ -23,7 +23,7 @@ from ..capabilities import BackendCapabilities
 from ..config import invalid, refuse_nul_path
 from ..listing import OnSkip
 from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
-from .local_routed import RoutedLocalBackend
+from .local_routed import RoutedLocalBackend, callable_shape_error
 from .local_tree import DiskRoot, identity, make_dir, make_dirs, remove_dir, to_stat
 from .local_writer import LocalAtomicWriter, Modes, make_durable
 
@@ -74,6 +74,9 @@ class LocalBackend(Backend):
         within = options.get("within")
         if callable(path):
             # Called on each use, never here: what it returns is checked then.
+            shape = callable_shape_error(path)
+            if shape is not None:
+                raise invalid(options["name"], "path", shape)
             if within is not None and (
                 not isinstance(within, (str, os.PathLike)) or not os.path.isabs(within)
             ):

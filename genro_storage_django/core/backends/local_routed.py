@@ -31,7 +31,7 @@ from .base import AtomicWriter, Backend, PhysicalLocation, StatResult
 if TYPE_CHECKING:
     from ..config import MountContext
 
-__all__ = ["RoutedLocalBackend", "takes_prefix"]
+__all__ = ["RoutedLocalBackend", "callable_shape_error", "takes_prefix"]
 
 #: Local mounts kept, one per directory the callable named, most recently used last.
 _KEPT_ROOTS = 256
@@ -48,6 +48,24 @@ def takes_prefix(resolver: Callable[..., Any]) -> bool:
         p.kind is inspect.Parameter.VAR_POSITIONAL
         or (p.kind in positional and p.default is inspect.Parameter.empty)
         for p in parameters
+    )
+
+
+def callable_shape_error(resolver: Callable[..., Any]) -> str | None:
+    """Why ``resolver`` cannot be a mount's path callable (None: it can)."""
+    try:
+        signature = inspect.signature(resolver)
+    except (TypeError, ValueError):
+        return None  # nothing to read before it is called
+    for arguments in ((), ("prefix",)):
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            continue
+        return None
+    return (
+        f"path callable {getattr(resolver, '__qualname__', resolver)!r} must take no argument, "
+        "or one (the first segment of each path)"
     )
 
 
