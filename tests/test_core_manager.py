@@ -342,7 +342,6 @@ def test_nodes_compare_and_hash_by_name_never_by_content() -> None:
 
 def test_base64_mount() -> None:
     manager = StorageManager({"b64": {"type": "base64"}})
-    assert manager.get_mount("b64").permissions is Permissions.READONLY
     node = manager.node("b64:SGVsbG8gd29ybGQ")  # unpadded
     assert node.read_bytes() == b"Hello world"
     assert node.size() == 11
@@ -351,27 +350,79 @@ def test_base64_mount() -> None:
         assert stream.read(5) == b"Hello"
     assert manager.node("b64:_-8").read_bytes() == b"\xff\xef"  # URL-safe alphabet
     assert not manager.node("b64:!!!").exists()
-    with pytest.raises(StorageNotFoundError):
+    with pytest.raises(StorageNotFoundError, match="Invalid base64"):
         manager.node("b64:!!!").read_bytes()
-    assert manager.node("b64:").is_dir()
-    assert manager.node("b64:").children() == []
+    with pytest.raises(StorageNotFoundError, match="Invalid base64"):
+        manager.node("b64:not-valid!").read_bytes()  # URL-safe characters, still checked
     with pytest.raises(NotADirectoryError):
         node.children()
-    with pytest.raises(IsADirectoryError):
-        manager.node("b64:").open("rb")
-    with pytest.raises(StoragePermissionError):
-        node.write_bytes(b"x")
     assert node.url() is None
     assert node.md5hash() == "3e25960a79dbc69b674cd4ec67a72c62"
+    assert node.mtime() == manager.node("b64:eA==").mtime() > 0  # the mount's creation
+
+
+def test_base64_root_is_empty_content() -> None:
+    manager = StorageManager({"b64": {"type": "base64"}})
+    root = manager.node("b64:")
+    assert not root.exists()
+    assert not root.is_dir()
+    assert root.stat_or_none() is None
+    assert root.children() == []
+    with pytest.raises(StorageNotFoundError, match="cannot be empty"):
+        root.read_bytes()
+    with pytest.raises(StorageNotFoundError, match="cannot be empty"):
+        root.stat()
+
+
+def test_base64_paths_drop_whitespace() -> None:
+    manager = StorageManager({"b64": {"type": "base64"}})
+    wrapped = "\n".join(["QUFB" * 16, "QUFB" * 16, "QUE="])  # MIME wraps at 64 characters
+    assert manager.node(f"b64:  {wrapped} \n").read_bytes() == b"A" * 98
+    assert manager.node("b64: SGVs bG8=\t").path == "SGVsbG8="
+
+
+def test_base64_write_makes_the_data_the_path() -> None:
+    manager = StorageManager({"b64": {"type": "base64"}, "mem": {"type": "memory"}})
+    node = manager.node("b64:")
+    assert node.write("Hello World") is True
+    assert node.path == "SGVsbG8gV29ybGQ="
+    assert node.read() == "Hello World"
+    node.write(b"\x00\x01\x02\xff")
+    # "AAEC/w==" in the standard alphabet: its "/" would be a separator, so URL-safe.
+    assert node.path == "AAEC_w=="
+    assert manager.node(node.fullpath).read_bytes() == b"\x00\x01\x02\xff"
+    with node.open("w") as stream:
+        stream.write("streamed")
+    assert node.read_text() == "streamed"
+    with node.open("wb") as stream:
+        stream.write(b"+>")
+    assert node.path == "Kz4="
+    with pytest.raises(RuntimeError), node.open("wb") as stream:
+        stream.write(b"dropped")
+        raise RuntimeError("writer died")
+    assert node.read_bytes() == b"+>"
+    target = manager.node("b64:")
+    manager.node("mem:a.txt").write("copied")
+    manager.node("mem:a.txt").copy_to(target)
+    assert target.read() == "copied"
+    with node.local_path("w") as path, open(path, "wb") as handle:
+        handle.write(b"tool")
+    assert node.read_bytes() == b"tool"
+
+
+def test_base64_refuses_directories_and_deletes() -> None:
+    manager = StorageManager({"b64": {"type": "base64"}})
+    node = manager.node("b64:dGVzdA==")
+    with pytest.raises(StoragePermissionError, match="read-only"):
+        node.delete()
+    with pytest.raises(StoragePermissionError, match="read-only"):
+        node.mkdir()
     backend = manager.get_backend("b64")
-    for refused in (
-        lambda: backend.open_writer("x"),
-        lambda: backend.mkdir("x", parents=True, exist_ok=True),
-        lambda: backend.remove_file("x"),
-        lambda: backend.remove_dir("x", recursive=True),
-    ):
-        with pytest.raises(PermissionError):
-            refused()
+    with pytest.raises(PermissionError, match="read-only"):
+        backend.remove_dir("x", recursive=True)
+    readonly = StorageManager({"b64": {"type": "base64", "permissions": "readonly"}})
+    with pytest.raises(StoragePermissionError):
+        readonly.node("b64:").write("x")
 
 
 def test_local_url_and_describe(tmp_path: Path) -> None:

@@ -257,6 +257,7 @@ def _copy_file(
     try:
         with source_backend.open_read(source.location) as reader:
             writer = target_backend.open_writer(target.location)
+            writer.on_relocated = target.relocate  # base64 targets: the data is the path
             try:
                 while chunk := reader.read(CHUNK_SIZE):
                     writer.write(chunk)

@@ -9,6 +9,7 @@ backend's internal location, which may hold a bucket prefix or a disk path.
 from __future__ import annotations
 
 import errno
+import os
 import subprocess
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,7 +37,10 @@ __all__ = [
     "CommandNotFoundError",
     "CommandRefusedError",
     "CommandTimeoutError",
+    "ContentTypeError",
     "DirectoryNotEmptyError",
+    "InvalidURLError",
+    "NotAFileError",
     "OverlappingPathsError",
     "StorageBucketNotFoundError",
     "StorageConfigError",
@@ -137,6 +141,20 @@ class StorageIsADirectoryError(StorageError, IsADirectoryError):
     """A file operation met a directory."""
 
 
+class NotAFileError(StorageIsADirectoryError, ValueError):
+    """A call that needs a file's content (``size()``, ``md5hash()``, ``to_base64()``) met a
+    directory. Also a ValueError, which genro-storage raised there."""
+
+
+class ContentTypeError(StorageError, TypeError):
+    """Content of the wrong type for the call: bytes to ``write_text()``, text to
+    ``write_bytes()`` or ``write(mode="wb")``."""
+
+
+class InvalidURLError(StorageError, ValueError):
+    """A URL the call cannot fetch: ``fill_from_url()`` takes ``http://`` and ``https://``."""
+
+
 class StorageNotADirectoryError(StorageError, NotADirectoryError):
     """A directory operation met a file."""
 
@@ -195,7 +213,7 @@ def raise_as_storage_error(exc: BaseException, where: str) -> NoReturn:
         raise exc
     for builtin, mapped, why in _BUILTIN_TO_STORAGE:
         if isinstance(exc, builtin):
-            raise mapped(f"{where}: {why}") from exc
+            raise mapped(f"{where}: {_own_reason(exc) or why}") from exc
     if exc.errno == errno.ENOTEMPTY:
         # A directory that lists as empty but holds a write's temporary file says so.
         why = exc.strerror if exc.strerror == WRITE_IN_PROGRESS else NOT_EMPTY
@@ -203,3 +221,13 @@ def raise_as_storage_error(exc: BaseException, where: str) -> NoReturn:
     if exc.errno == errno.ENAMETOOLONG:
         raise StorageNameTooLongError(f"{where}: name too long") from exc
     raise StorageError(f"{where}: {exc.strerror or type(exc).__name__}") from exc
+
+
+def _own_reason(exc: OSError) -> str | None:
+    """The reason a backend wrote itself (``PermissionError(EROFS, "base64 mounts are
+    read-only", location)``), kept over the generic one; None for the operating system's
+    text of the errno, and for errors built without a numeric errno, whose arguments may
+    hold a location (``FileNotFoundError(message, key)``)."""
+    if not isinstance(exc.errno, int) or not exc.strerror:
+        return None
+    return None if exc.strerror == os.strerror(exc.errno) else exc.strerror

@@ -224,7 +224,7 @@ class StorageManager:
         else:
             name, raw = split_fullpath(path)
         mount = self.get_mount(name)
-        return StorageNode(self, mount, join(normalize(raw), *parts))
+        return StorageNode(self, mount, join(normalize(mount.backend.prepare_path(raw)), *parts))
 
     def resolve(self, target: StorageNode | str) -> StorageNode:
         """A node from a node or a ``"mount:path"`` string."""

@@ -33,6 +33,7 @@ from .listing import (
     walk_tree,
 )
 from .node_content import NodeContent
+from .node_extras import NodeExtras
 from .node_links import NodeLinks, UrlSigner
 from .paths import join
 from .transfer import CopyOptions, copy, move
@@ -45,11 +46,13 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing):
+class StorageNode(
+    NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing, NodeExtras
+):
     """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
     transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`,
     archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`, WSGI
-    serving in :class:`NodeServing`.
+    serving in :class:`NodeServing`, genro-storage's conveniences in :class:`NodeExtras`.
 
     ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
     are the interface the transfer engine and the mixins use (docs/architecture.md).
@@ -157,6 +160,14 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
     def __str__(self) -> str:
         return self.fullpath
 
+    def relocate(self, location: str) -> None:
+        """Point this node at ``location``, where a write published its content.
+
+        On base64 mounts the path is the data, so a write gives the node a new path (and
+        a new hash: a node in a set or dict keeps its old place)."""
+        self._path = self._mount.backend.relative(location)
+        self._location = location
+
     # -- metadata ----------------------------------------------------------------
     @property
     def location(self) -> str:
@@ -176,7 +187,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         try:
             return self._mount.backend.stat(self._loc())
         except FileNotFoundError as exc:
-            if not self._path:
+            if self._is_root_directory():
                 return _ROOT_STAT
             self.raise_for(exc, "stat")
         except Exception as exc:
@@ -184,7 +195,10 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
 
     def exists(self) -> bool:
         # A mount root always exists, even before anything created its directory.
-        return not self._path or self._mount.backend.exists(self._loc())
+        return self._is_root_directory() or self._mount.backend.exists(self._loc())
+
+    def _is_root_directory(self) -> bool:
+        return not self._path and self._mount.backend.root_is_directory
 
     def is_file(self) -> bool:
         return bool(self._path) and self._mount.backend.is_file(self._loc())
@@ -194,7 +208,10 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         return found is not None and found.is_dir
 
     def size(self) -> int:
-        return self.stat().size
+        found = self.stat()
+        if found.is_dir:
+            raise errors.NotAFileError(f"cannot size {self.fullpath}: it is a directory")
+        return found.size
 
     def mtime(self) -> float | None:
         return self.stat().mtime
@@ -206,7 +223,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         try:
             return self._mount.backend.stat(self._loc())
         except (FileNotFoundError, NotADirectoryError):
-            return None if self._path else _ROOT_STAT
+            return _ROOT_STAT if self._is_root_directory() else None
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
                 return None  # no name that long can exist

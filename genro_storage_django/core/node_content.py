@@ -7,7 +7,6 @@ methods and its content methods each stay readable; it uses the node's public in
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import os
@@ -19,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from .backends.base import AtomicWriter, Backend, StatResult
 from .backends.local_tree import make_dirs
+from .errors import ContentTypeError, NotAFileError
 from .modes import CHUNK_SIZE, TextWriter, parse_mode
 
 __all__ = ["NodeContent"]
@@ -43,10 +43,11 @@ class NodeContent:
         def exists(self) -> bool: ...
         def require(self, action: str) -> None: ...
         def raise_for(self, exc: BaseException, action: str) -> NoReturn: ...
+        def relocate(self, location: str) -> None: ...
 
     def open(
         self,
-        mode: str = "rb",
+        mode: str = "r",
         *,
         encoding: str | None = None,
         errors: str | None = None,
@@ -54,8 +55,9 @@ class NodeContent:
     ) -> IO[Any]:
         """Open for streaming: ``r``/``rb`` read; ``w``, ``x``, ``a`` (+``b``) write atomically.
 
-        A write is published when the file is closed; leaving a ``with`` block
-        through an exception discards it and leaves the previous content in place.
+        Text (``"r"``) by default, as ``pathlib.Path.open`` and genro-storage. A write is
+        published when the file is closed; leaving a ``with`` block through an exception
+        discards it and leaves the previous content in place.
         """
         kind, binary = parse_mode(mode)
         if kind == "r":
@@ -86,6 +88,7 @@ class NodeContent:
         except Exception as exc:
             self.raise_for(exc, "write")
         writer.error_context = f"cannot write {self.fullpath}"
+        writer.on_relocated = self.relocate
         if append and backend.exists(self.location):
             try:
                 with backend.open_read(self.location) as previous:
@@ -104,28 +107,91 @@ class NodeContent:
     def read_text(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         return self.read_bytes().decode(encoding, errors)
 
-    def write_bytes(self, data: bytes | bytearray | memoryview) -> int:
+    def write_bytes(
+        self, data: bytes | bytearray | memoryview, *, skip_if_unchanged: bool = False
+    ) -> bool:
+        """Write ``data`` atomically; False when ``skip_if_unchanged`` found it there already."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ContentTypeError(
+                f"cannot write {self.fullpath}: bytes expected, not {type(data).__name__}"
+            )
         self.require("write")
+        payload = bytes(data)
+        if skip_if_unchanged and self._holds(payload):
+            return False
         try:
-            self.backend.write_bytes(self.location, bytes(data))
+            moved = self.backend.write_bytes(self.location, payload)
         except Exception as exc:
             self.raise_for(exc, "write")
         self.backend.invalidate(self.location)
-        return len(data)
+        if moved is not None:
+            self.relocate(moved)
+        return True
 
-    def write_text(self, text: str, encoding: str = "utf-8", errors: str = "strict") -> int:
-        self.write_bytes(text.encode(encoding, errors))
-        return len(text)
+    def write_text(
+        self,
+        text: str,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+        *,
+        skip_if_unchanged: bool = False,
+    ) -> bool:
+        """Write ``text`` encoded; False when ``skip_if_unchanged`` found it there already."""
+        if not isinstance(text, str):
+            raise ContentTypeError(
+                f"cannot write {self.fullpath}: str expected, not {type(text).__name__}"
+            )
+        return self.write_bytes(text.encode(encoding, errors), skip_if_unchanged=skip_if_unchanged)
+
+    def _holds(self, data: bytes) -> bool:
+        """Whether the file already holds exactly ``data``: sizes first, then the store's
+        MD5 when it has one, else the content itself, streamed."""
+        try:
+            found = self.stat()
+        except FileNotFoundError:
+            return False
+        if not found.is_file or found.size != len(data):
+            return False
+        if found.md5:
+            return found.md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        view = memoryview(data)
+        offset = 0
+        with self.open("rb") as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                if view[offset : offset + len(chunk)] != chunk:
+                    return False
+                offset += len(chunk)
+        return offset == len(data)
 
     def read(self, mode: str = "r", encoding: str = "utf-8") -> str | bytes:
-        """genro-storage spelling: text by default, bytes with ``mode="rb"``."""
-        return self.read_bytes() if "b" in mode else self.read_text(encoding)
+        """genro-storage spelling: text with ``mode="r"`` (the default), bytes with ``"rb"``."""
+        if mode == "r":
+            return self.read_text(encoding)
+        if mode == "rb":
+            return self.read_bytes()
+        raise ValueError(f"read mode must be 'r' (text) or 'rb' (bytes), not {mode!r}")
 
-    def write(self, data: str | bytes, encoding: str = "utf-8") -> int:
-        """genro-storage spelling: writes text or bytes, whichever it is given."""
-        if isinstance(data, str):
-            return self.write_text(data, encoding)
-        return self.write_bytes(data)
+    def write(
+        self,
+        data: str | bytes,
+        mode: str | None = None,
+        encoding: str = "utf-8",
+        skip_if_unchanged: bool = False,
+    ) -> bool:
+        """genro-storage spelling: ``mode="w"`` writes text, ``"wb"`` bytes; without a mode,
+        whichever ``data`` is. True when written, False when ``skip_if_unchanged`` found
+        the content there already."""
+        if mode is None:
+            mode = "w" if isinstance(data, str) else "wb"
+        if mode == "w":
+            if not isinstance(data, str):
+                raise ContentTypeError(
+                    f"cannot write {self.fullpath}: mode 'w' writes str, not {type(data).__name__}"
+                )
+            return self.write_text(data, encoding, skip_if_unchanged=skip_if_unchanged)
+        if mode == "wb":
+            return self.write_bytes(data, skip_if_unchanged=skip_if_unchanged)  # type: ignore[arg-type]
+        raise ValueError(f"write mode must be 'w' (text) or 'wb' (bytes), not {mode!r}")
 
     def touch(self) -> None:
         self.require("write")
@@ -139,7 +205,7 @@ class NodeContent:
         """The MD5 hex digest: the backend's when it is a true MD5, else streamed."""
         found = self.stat()
         if found.is_dir:
-            self.raise_for(IsADirectoryError(errno.EISDIR, "is a directory"), "md5")
+            raise NotAFileError(f"Cannot compute hash of directory {self.fullpath}")
         if found.md5:
             return found.md5
         digest = hashlib.md5(usedforsecurity=False)

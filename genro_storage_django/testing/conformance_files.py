@@ -12,6 +12,8 @@ import os
 import pytest
 
 from ..core import (
+    ContentTypeError,
+    NotAFileError,
     StorageIsADirectoryError,
     StorageNode,
     StorageNotFoundError,
@@ -27,15 +29,50 @@ class FileConformance:
 
     def test_write_then_read_bytes_and_text(self, writable_root: StorageNode) -> None:
         node = writable_root / "docs" / "hello.txt"
-        assert node.write_bytes(b"hello \xc3\xa8") == 8
+        assert node.write_bytes(b"hello \xc3\xa8") is True
         assert node.read_bytes() == b"hello \xc3\xa8"
         assert node.read_text() == "hello è"
-        node.write_text("ciao")
+        assert node.write_text("ciao") is True
         assert node.read_text() == "ciao"
         assert node.read() == "ciao"
         assert node.read("rb") == b"ciao"
-        node.write(b"raw")
+        assert node.write(b"raw") is True
         assert node.read_bytes() == b"raw"
+        assert node.write("Héllo", mode="w", encoding="latin-1") is True
+        assert node.read_bytes() == b"H\xe9llo"
+        assert node.read(mode="r", encoding="latin-1") == "Héllo"
+        node.write_text("è")
+        with node.open() as stream:  # text by default, as pathlib and genro-storage
+            assert stream.read() == "è"
+
+    def test_skip_if_unchanged(self, writable_root: StorageNode) -> None:
+        node = writable_root / "same.txt"
+        assert node.write_text("same", skip_if_unchanged=True) is True
+        mtime = node.mtime()
+        assert node.write_text("same", skip_if_unchanged=True) is False
+        assert node.write("same", skip_if_unchanged=True) is False
+        assert node.write_bytes(b"same", skip_if_unchanged=True) is False
+        assert node.mtime() == mtime
+        assert node.write_bytes(b"sane", skip_if_unchanged=True) is True  # same size
+        assert node.write_bytes(b"longer", skip_if_unchanged=True) is True
+        assert node.read_bytes() == b"longer"
+
+    def test_content_of_the_wrong_type(self, writable_root: StorageNode) -> None:
+        node = writable_root / "typed.txt"
+        with pytest.raises(ContentTypeError) as caught:
+            node.write_text(b"bytes")  # type: ignore[arg-type]
+        assert isinstance(caught.value, TypeError)
+        with pytest.raises(ContentTypeError, match=r"m:typed\.txt"):
+            node.write_bytes("text")  # type: ignore[arg-type]
+        with pytest.raises(ContentTypeError):
+            node.write(b"bytes", mode="w")
+        with pytest.raises(ContentTypeError):
+            node.write("text", mode="wb")
+        with pytest.raises(ValueError, match="write mode"):
+            node.write("text", mode="a")
+        with pytest.raises(ValueError, match="read mode"):
+            node.read(mode="rt")
+        assert not node.exists()
 
     def test_metadata_of_a_file(self, writable_root: StorageNode) -> None:
         node = writable_root / "a" / "b.bin"
@@ -144,6 +181,9 @@ class FileConformance:
         assert node.md5hash() == hashlib.md5(data).hexdigest()
         with pytest.raises(StorageIsADirectoryError):
             node.parent.md5hash()
+        with pytest.raises(NotAFileError) as caught:
+            node.parent.size()
+        assert isinstance(caught.value, ValueError)
 
     def test_local_path_read(self, writable_root: StorageNode) -> None:
         node = writable_root / "tool" / "input.txt"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import raise_as_storage_error
@@ -26,6 +27,11 @@ class AtomicWriter(io.RawIOBase):
     #: Set by the node: a failed commit's OSError then becomes the storage error that
     #: names ``mount:path`` after this text, rather than carrying the backend's location.
     error_context: str | None = None
+    #: Set by the node: told where the content was published when the store places
+    #: content by what it is rather than where it was asked (base64 mounts).
+    on_relocated: Callable[[str], None] | None = None
+    #: That location once published; None when the content went where it was asked.
+    relocated_to: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,6 +48,12 @@ class AtomicWriter(io.RawIOBase):
 
     @abstractmethod
     def _abort(self) -> None: ...
+
+    def _published_at(self, location: str) -> None:
+        """For a writer whose store chose where the content went: say so."""
+        self.relocated_to = location
+        if self.on_relocated is not None:
+            self.on_relocated(location)
 
     def commit(self) -> None:
         if self._finished:

@@ -129,6 +129,9 @@ class Backend(ABC):
                 "keeps_mtime) instead"
             )
 
+    #: The mount root is a directory that always exists, even before anything created it.
+    root_is_directory: ClassVar[bool] = True
+
     def __init__(self, mount_name: str, options: Mapping[str, Any], context: MountContext):
         self.mount_name = mount_name
         self.options = options
@@ -150,6 +153,11 @@ class Backend(ABC):
         return self.declared_capabilities
 
     # -- locations ---------------------------------------------------------
+    def prepare_path(self, raw: str) -> str:
+        """A path as a caller wrote it, before the path rules normalise it: base64 mounts
+        drop the whitespace of wrapped data. This default leaves it as it is."""
+        return raw
+
     @abstractmethod
     def locate(self, path: str) -> str:
         """The backend location of a normalised path; raise UnsafePathError on escape."""
@@ -257,9 +265,12 @@ class Backend(ABC):
         with self.open_read(location) as stream:
             return stream.read()
 
-    def write_bytes(self, location: str, data: bytes) -> None:
+    def write_bytes(self, location: str, data: bytes) -> str | None:
+        """Write ``data`` at ``location``; the location it went to when the store chose
+        another (base64 mounts, where the data is the path), else None."""
         with self.open_writer(location) as writer:
             writer.write(data)
+        return writer.relocated_to
 
     def batch_writes(self) -> contextlib.AbstractContextManager[None]:
         """A scope whose writes and deletes the backend may publish together when it
