@@ -101,7 +101,8 @@ DECLARED: dict[str, set[str]] = {
     "gcs": _OBJECT_STORE,
     "azure": _OBJECT_STORE,
     "http": {"read", "list_dir", "seek_support", "public_urls", "readonly"},
-    "base64": {"read", "seek_support", "readonly"},
+    # A write gives the node a new path (the data): nothing is deleted, nothing listed.
+    "base64": {"read", "write", "append_mode", "seek_support", "atomic_operations"},
     "sqlite": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
     "zip": _WRITABLE,
     # A relative mount answers its parent's: the class keeps the defaults.
@@ -137,8 +138,8 @@ def test_node_and_mount_answer_the_backends_capabilities(tmp_path: Path) -> None
     assert web.url() == "/media/a.txt"
     assert manager.node("mem:").capabilities.temporary
     b64 = manager.node("b64:dGVzdA==").capabilities
-    assert b64.read and b64.readonly
-    assert not (b64.write or b64.delete or b64.mkdir)
+    assert b64.read and b64.write and not b64.readonly  # a write gives the node a new path
+    assert not (b64.delete or b64.mkdir or b64.list_dir)
 
 
 def test_memory_mounts_are_temporary_stores_of_their_own() -> None:

@@ -397,10 +397,14 @@ def test_base64_write_makes_the_data_the_path() -> None:
     with node.open("wb") as stream:
         stream.write(b"+>")
     assert node.path == "Kz4="
+    with node.open("ab") as stream:  # declared in its capabilities: append_mode
+        stream.write(b"!")
+    assert node.read_bytes() == b"+>!"
+    assert node.capabilities.write and not node.capabilities.delete
     with pytest.raises(RuntimeError), node.open("wb") as stream:
         stream.write(b"dropped")
         raise RuntimeError("writer died")
-    assert node.read_bytes() == b"+>"
+    assert node.read_bytes() == b"+>!"
     target = manager.node("b64:")
     manager.node("mem:a.txt").write("copied")
     manager.node("mem:a.txt").copy_to(target)
