@@ -46,9 +46,7 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class StorageNode(
-    NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing, NodeExtras
-):
+class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing, NodeExtras):
     """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
     transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`,
     archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`, WSGI
