@@ -42,6 +42,7 @@ def _tar_baseline(tree: Path, archive: Path) -> None:
 
 
 KINDS["zip"] = ("zip", "out.zip", _zip_baseline)
+KINDS["tar.gz"] = ("tar", "out.tar.gz", _tar_baseline)
 
 
 def make_tree(root: Path, count: int) -> None:

@@ -84,7 +84,12 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
 
 
 #: archive kind -> (mount type, archive file name)
-ARCHIVES = {"zip": ("zip", "site.zip")}
+ARCHIVES = {
+    "zip": ("zip", "site.zip"),
+    "tar": ("tar", "site.tar"),
+    "tgz": ("tar", "site.tar.gz"),
+    "txz": ("tar", "site.tar.xz"),
+}
 
 
 def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageManager:
@@ -123,8 +128,9 @@ def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> S
 def all_kinds() -> list[Any]:
     composites = ["relative-local", "relative-memory", "relative-s3"]
     composites += ["first-of-local", "first-of-memory"]
-    for archive in ARCHIVES:
+    for archive in ("zip", "tar"):
         composites += [f"{archive}-of-local", f"{archive}-of-memory", f"{archive}-path"]
+    composites += ["tgz-of-local", "txz-of-memory"]  # the compressed tars: the same code
     return [
         pytest.param(
             kind,

@@ -1,4 +1,5 @@
-"""Archive members served by the file view: whole, and by byte ranges (seeking in the member)."""
+"""Archive members (zip, tar, tar.gz) served by the file view: whole, and by byte ranges
+(seeking in the member)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from genro_storage_django.conf import get_manager
 CONTENT = os.urandom(300_000)
 
 
-@pytest.fixture
-def served(settings: Any, tmp_path: Path) -> None:
+@pytest.fixture(params=[("zip", "site.zip"), ("tar", "site.tar"), ("tar", "site.tar.gz")])
+def served(settings: Any, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    mount_type, filename = request.param
     (tmp_path / "disk").mkdir()
     settings.STORAGE_MOUNTS = {
         "disk": {"type": "local", "path": str(tmp_path / "disk")},
-        "z": {"type": "zip", "path": "disk:site.zip", "serve": "public"},
+        "z": {"type": mount_type, "path": f"disk:{filename}", "serve": "public"},
     }
     get_manager().node("z:media/clip.bin").write_bytes(CONTENT)
 

@@ -105,6 +105,7 @@ DECLARED: dict[str, set[str]] = {
     "base64": {"read", "write", "append_mode", "seek_support", "atomic_operations"},
     "sqlite": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
     "zip": _WRITABLE,
+    "tar": _WRITABLE,
     # A relative mount answers its parent's: the class keeps the defaults.
     "relative": _WRITABLE | {"directories"},
 }

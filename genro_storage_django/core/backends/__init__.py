@@ -47,6 +47,7 @@ BUILTIN_TYPES = {
     "relative": "relative:RelativeBackend",
     "sqlite": "sqlite:SQLiteBackend",
     "zip": "zip:ZipBackend",
+    "tar": "tar:TarBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 
