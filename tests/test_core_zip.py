@@ -23,6 +23,7 @@ from genro_storage_django.core import (
 )
 from genro_storage_django.core.backends.base import AtomicWriter
 from genro_storage_django.core.backends.local import LocalBackend
+from genro_storage_django.core.transfer import copy
 
 #: Member names no mount path can spell, each a way out of an extraction directory.
 HOSTILE = ["../x", "/etc/passwd", "C:\\x", "ok/../../up", "nul\x00.txt"]
@@ -218,7 +219,7 @@ def test_tree_copies_moves_and_syncs_rebuild_once(tmp_path: Path) -> None:
     manager = counting_manager(tmp_path)
     for number in range(300):
         manager.node(f"mem:tree/{number % 7}/f{number}.txt").write_bytes(b"%d" % number)
-    report = manager.node("mem:tree").copy_to("z:copy", workers=4)
+    report = copy(manager.node("mem:tree"), "z:copy", workers=4)
     assert len(report.copied) == 300
     assert CountingLocal.published == ["site.zip"]
     assert manager.node("z:copy/3/f3.txt").read_bytes() == b"3"
