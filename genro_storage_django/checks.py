@@ -35,6 +35,7 @@ __all__ = [
     "SERVING_ID",
     "TENANT_RESOLVER_ID",
     "UNKNOWN_MOUNT_ID",
+    "check_database_tables",
     "check_mount_references",
     "check_storage_mounts",
     "check_tenant_middleware",
@@ -54,6 +55,7 @@ CHECK_IDS: dict[str, str] = {
     "invalid_value": _PREFIX + "E008",
     "nul_in_path": _PREFIX + "E011",
     "archive_path": _PREFIX + "E014",
+    "unknown_database": _PREFIX + "E015",
 }
 #: An invalid serving option (serve, serve_permission, cache_control, offload, offload_prefix).
 SERVING_ID = _PREFIX + "E009"
@@ -68,6 +70,9 @@ DJANGO_OPTION_ID = CHECK_IDS["invalid_value"]
 CALLABLE_PATH_ID = _PREFIX + "E012"
 #: StorageTenantMiddleware is in MIDDLEWARE but STORAGE_TENANT_RESOLVER is missing or bad.
 TENANT_RESOLVER_ID = _PREFIX + "E013"
+#: A database mount's tables are not in its database (a warning: ``migrate`` runs the
+#: checks before it creates them).
+DATABASE_TABLES_ID = _PREFIX + "W002"
 
 _DOTTED = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)+$")
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -144,6 +149,37 @@ def check_tenant_middleware(
             )
         ]
     return []
+
+
+def check_database_tables(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Database mounts need this app's migration in their database (checked only when
+    the checks are given databases: ``manage.py check --database default``)."""
+    from .database import MIGRATE_HINT, tables_missing
+
+    try:
+        configs = load_mount_configs(conf.mounts_setting())
+    except StorageConfigError:
+        return []  # the mounts check reports it
+    messages: list[CheckMessage] = []
+    for config in configs:
+        using = config.get("using", "default")
+        if config.get("type") != "database" or using not in (databases or ()):
+            continue
+        if tables_missing(using):
+            messages.append(
+                Warning(
+                    f"mount {config['name']!r}: the tables of database mounts are not in "
+                    f"database {using!r}",
+                    hint=MIGRATE_HINT.format(using=using),
+                    obj=_SETTING,
+                    id=DATABASE_TABLES_ID,
+                )
+            )
+    return messages
 
 
 def check_mount_references(

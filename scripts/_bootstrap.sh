@@ -17,6 +17,10 @@
 # second run uses .venv-py313); PYTHON another interpreter (python3.13, found on PATH or in pyenv).
 #   - chromium     only when a script calls _bootstrap_chromium (scripts/test does): Debian's
 #                  chromium + chromium-driver, installed with apt-get when missing and root
+#   - postgresql   only when a script calls _bootstrap_postgresql (scripts/test does): Debian's
+#                  postgresql (its server binaries, for the database mount's tests), installed
+#                  with apt-get when missing and root; no cluster is created (the tests make
+#                  their own in a temporary directory)
 #   - .cache/django-<version>/tests
 #                  only when a script calls _bootstrap_django_tests (scripts/test does): the
 #                  tests/ of the Django source release matching the installed Django, from
@@ -150,28 +154,44 @@ _bootstrap_node_packages() {
         || { _say "npm finished but $PLAYWRIGHT_CORE_DIR is missing"; return 1; }
 }
 
-# Debian's chromium for the example project's browser test (tests/test_example_browser.py).
-# Quick when present; installed with apt-get when missing and running as root (CI's case).
-# Otherwise only a warning here: the browser test itself then fails and says what to install.
-_bootstrap_chromium() {
-    if command -v chromium >/dev/null 2>&1; then
+# Debian packages some tests need: quick when `ready` (a command) succeeds; installed with
+# apt-get when it fails and running as root. Otherwise only a warning (`what` says what then
+# happens): the tests that need them fail or skip and say what to install.
+# Usage: _apt_packages NAME "READY COMMAND" "WHAT HAPPENS WITHOUT" PACKAGE...
+_apt_packages() {
+    local name="$1" ready="$2" without="$3"
+    shift 3
+    if eval "$ready" >/dev/null 2>&1; then
         return 0
     fi
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        _say "chromium is missing and cannot be installed from here (needs root and apt-get):"
-        _say "  sudo apt-get install chromium chromium-driver   (the browser test will fail)"
+        _say "$name is missing and cannot be installed from here (needs root and apt-get):"
+        _say "  sudo apt-get install $*   ($without)"
         return 0
     fi
-    _say "installing Debian's chromium and chromium-driver (first run only; ~1 min)"
-    local log="$REPO_ROOT/.cache/apt-chromium.log"
+    _say "installing Debian's $* (first run only; ~1 min)"
+    local log="$REPO_ROOT/.cache/apt-$name.log"
     mkdir -p "$REPO_ROOT/.cache"
     if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-            --no-install-recommends chromium chromium-driver; } </dev/null >"$log" 2>&1; then
+            --no-install-recommends "$@"; } </dev/null >"$log" 2>&1; then
         tail -n 40 "$log" >&2
-        _say "apt-get could not install chromium (full log: .cache/apt-chromium.log)"
+        _say "apt-get could not install $name (full log: .cache/apt-$name.log)"
         return 1
     fi
-    command -v chromium >/dev/null 2>&1 || { _say "chromium still missing after apt-get"; return 1; }
+    eval "$ready" >/dev/null 2>&1 || { _say "$name still missing after apt-get"; return 1; }
+}
+
+# Debian's chromium for the example project's browser test (tests/test_example_browser.py).
+_bootstrap_chromium() {
+    _apt_packages chromium "command -v chromium" "the browser test will fail" \
+        chromium chromium-driver
+}
+
+# Debian's PostgreSQL 15 for the database mount's tests (tests/support/databases.py), which
+# run its initdb and pg_ctl from /usr/lib/postgresql/15/bin (each session its own server).
+_bootstrap_postgresql() {
+    _apt_packages postgresql "test -x /usr/lib/postgresql/15/bin/pg_ctl" \
+        "the database mount's PostgreSQL tests will skip" postgresql
 }
 
 # Django's own tests, for tests/django_suite: the sdist of exactly the installed version

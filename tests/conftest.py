@@ -35,6 +35,13 @@ def _sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     return {"type": "sqlite", "path": str(tmp_path / "files.sqlite3")}
 
 
+def _database(kind: str) -> Callable[[Path, pytest.FixtureRequest], dict[str, Any]]:
+    def factory(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+        return {"type": "database", "using": request.getfixturevalue(f"files_database_{kind}")}
+
+    return factory
+
+
 def _fsspec_file(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     root = tmp_path / "fsspec-root"
     root.mkdir()
@@ -79,6 +86,8 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
     "memory": _memory,
     "fsspec-file": _fsspec_file,
     "sqlite": _sqlite,
+    "database-sqlite": _database("sqlite"),
+    "database-postgresql": _database("postgresql"),
     **{kind: _cloud(kind) for kind in CLOUD_KINDS},
 }
 

@@ -138,6 +138,7 @@ def test_every_core_code_has_an_id() -> None:
         "not_absolute",
         "nul_in_path",
         "archive_path",
+        "unknown_database",
     }
     assert set(CHECK_IDS) == codes
     assert len(set(CHECK_IDS.values())) == len(codes)

@@ -28,6 +28,7 @@ __all__ = [
     "ConfigProblem",
     "MountContext",
     "Permissions",
+    "invalid",
     "load_mount_configs",
     "mount_type",
     "with_own_keys",
