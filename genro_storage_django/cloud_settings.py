@@ -126,10 +126,13 @@ def apply_settings(mounts: Any, found: Found) -> tuple[Any, dict[tuple[str, str]
         type_name = _canonical_type(config)
         defaults = found.get(type_name or "", {})
         filled = dict(config)
+        aliases = getattr(default_registry.get(mount_type(config)), "key_aliases", {})
+        # A key given under another of its names (genro-storage's ``base_path``) is set too.
+        given = set(config) | {own for alias, own in aliases.items() if alias in config}
         for key, (value, name) in defaults.items():
-            if key in config or _ALIASES.get(key, key) in config:
+            if key in given or _ALIASES.get(key, key) in given:
                 continue
-            if any(key in group and group & set(config) for group in _GROUPS[str(type_name)]):
+            if any(key in group and group & given for group in _GROUPS[str(type_name)]):
                 continue
             filled[key] = value
             sources[(str(config.get("name")), key)] = name

@@ -62,6 +62,7 @@ def test_a_mount_key_wins_over_the_setting(request: pytest.FixtureRequest) -> No
         STORAGE_MOUNTS={
             "own": {"type": "s3", "location": "mine", "region_name": "eu-west-1"},
             "public": {"type": "s3", "anon": True},
+            "genro": {"type": "s3", "base_path": "theirs"},
         },
         **_aws(request, AWS_LOCATION="global", AWS_S3_REGION_NAME="us-east-2"),
     ):
@@ -72,6 +73,7 @@ def test_a_mount_key_wins_over_the_setting(request: pytest.FixtureRequest) -> No
         public = get_manager().get_mount("public").config
         assert "key" not in public  # credentials come as a group: anon is one of them
         assert public["bucket"] == bucket_of("s3", request)
+        assert get_manager().get_mount("genro").config["prefix"] == "theirs"
 
 
 def test_changed_settings_give_a_new_manager(request: pytest.FixtureRequest) -> None:
