@@ -84,6 +84,9 @@ def test_iternode_is_virtual_and_refuses_writes(manager: StorageManager) -> None
     joined = manager.iternode("mem:a")
     assert (joined.exists(), joined.is_file(), joined.is_dir()) == (False, False, False)
     assert (joined.path, joined.basename) == ("", "")
+    assert joined.ext_attributes == (None, None, False)  # as a node with nothing there
+    with joined.open() as text:  # text by default, as a node's open()
+        assert text.read() == "x"
     assert repr(joined) == "<iternode(mem:a)>"
     for attempt in (
         lambda: joined.write("y"),

@@ -65,9 +65,15 @@ class VirtualNode:
     def is_dir(self) -> bool:
         return False
 
+    @property
+    def ext_attributes(self) -> tuple[float | None, int | None, bool]:
+        """As a node with nothing at its path: ``(None, None, False)``."""
+        return None, None, False
+
     # -- reading -------------------------------------------------------------------
-    def open(self, mode: str = "rb", *, encoding: str | None = None) -> IO[Any]:
-        """A read stream of the content: ``rb`` or ``r``; any write mode is refused."""
+    def open(self, mode: str = "r", *, encoding: str | None = None) -> IO[Any]:
+        """A read stream of the content: ``r`` (text, as a node's default) or ``rb``; any
+        write mode is refused."""
         if mode not in ("r", "rb"):
             self._refuse("open for writing")
         stream = self._open_bytes()
