@@ -114,7 +114,7 @@ class MountStorage(Storage):
     def node(self, name: str | os.PathLike[str] = "") -> StorageNode:
         """The core's node for ``name``: stream, copy or inspect it directly."""
         manager = conf.get_manager()
-        return StorageNode(manager, self._lookup(manager), normalize(name))
+        return manager.node_class(manager, self._lookup(manager), normalize(name))
 
     def _lookup(self, manager: StorageManager) -> Mount:
         try:

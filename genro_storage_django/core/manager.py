@@ -77,7 +77,11 @@ class StorageManager:
         *,
         extra_keys: Iterable[str] = (),
         option_defaults: Mapping[str, Any] | None = None,
+        node_class: type[StorageNode] = StorageNode,
     ) -> None:
+        #: The class of the nodes ``node()`` makes (a StorageNode subclass of yours); the
+        #: nodes they make in turn come from their ``_create_node`` (docs/core.md).
+        self.node_class = node_class
         self._registry: BackendRegistry = default_registry.copy()
         self._mounts: dict[str, Mount] = {}
         self._extra_keys = frozenset(extra_keys)
@@ -224,7 +228,9 @@ class StorageManager:
         else:
             name, raw = split_fullpath(path)
         mount = self.get_mount(name)
-        return StorageNode(self, mount, join(normalize(mount.backend.prepare_path(raw)), *parts))
+        return self.node_class(
+            self, mount, join(normalize(mount.backend.prepare_path(raw)), *parts)
+        )
 
     def resolve(self, target: StorageNode | str) -> StorageNode:
         """A node from a node or a ``"mount:path"`` string."""

@@ -12,7 +12,7 @@ import mimetypes
 import os
 import posixpath
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import errors
 from .archive import NodeArchive
@@ -35,8 +35,8 @@ from .listing import (
 from .node_content import NodeContent
 from .node_extras import NodeExtras
 from .node_links import NodeLinks, UrlSigner
-from .paths import join
-from .transfer import CopyOptions, copy, move
+from .node_transfers import NodeTransfers
+from .paths import join, normalize
 
 if TYPE_CHECKING:
     from .manager import Mount, StorageManager
@@ -46,11 +46,17 @@ __all__ = ["StorageNode", "UrlSigner"]
 _ROOT_STAT = StatResult(name="", kind="directory")
 
 
-class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing, NodeExtras):
-    """A pathlib-like handle on ``mount:path``: naming, stat, listings, directories and
-    transfers here; content in :class:`NodeContent`, links in :class:`NodeLinks`,
-    archives in :class:`NodeArchive`, external programs in :class:`NodeCommands`, WSGI
-    serving in :class:`NodeServing`, genro-storage's conveniences in :class:`NodeExtras`.
+class StorageNode(
+    NodeContent, NodeLinks, NodeTransfers, NodeArchive, NodeCommands, NodeServing, NodeExtras
+):
+    """A pathlib-like handle on ``mount:path``: naming, stat, listings and directories
+    here; content in :class:`NodeContent`, links in :class:`NodeLinks`, copies and moves in
+    :class:`NodeTransfers`, archives in :class:`NodeArchive`, external programs in
+    :class:`NodeCommands`, WSGI serving in :class:`NodeServing`, genro-storage's
+    conveniences in :class:`NodeExtras`.
+
+    ``mount`` is a :class:`~.manager.Mount` (``path`` then normalised already) or a mount
+    name (``path`` then normalised here); nodes a node makes come from :meth:`_create_node`.
 
     ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
     are the interface the transfer engine and the mixins use (docs/architecture.md).
@@ -58,11 +64,25 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
 
     __slots__ = ("_location", "_manager", "_mount", "_path")
 
-    def __init__(self, manager: StorageManager, mount: Mount, path: str) -> None:
+    def __init__(self, manager: StorageManager, mount: Mount | str, path: str) -> None:
+        if isinstance(mount, str):
+            mount = manager.get_mount(mount)
+            path = normalize(mount.backend.prepare_path(path))
         self._manager = manager
         self._mount = mount
         self._path = path
         self._location: str | None = None
+
+    def _create_node(self, manager: StorageManager, mount: Mount, path: str) -> StorageNode:
+        """genro-storage's hook making every node a node makes: a subclass whose constructor
+        takes more arguments overrides it to pass them on (docs/core.md, "Subclassing")."""
+        return type(self)(manager, mount, path)
+
+    def _retarget(self, destination: StorageNode) -> None:
+        """Name ``destination`` from now on (a move's last step, see :meth:`move_to`)."""
+        self._mount = destination.mount
+        self._path = destination.path
+        self._location = None  # the old name's: found again on first use
 
     # -- naming ------------------------------------------------------------------
     @property
@@ -116,7 +136,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
 
     @property
     def parent(self) -> StorageNode:
-        return StorageNode(self._manager, self._mount, posixpath.dirname(self._path))
+        return self._create_node(self._manager, self._mount, posixpath.dirname(self._path))
 
     @property
     def dirname(self) -> str:
@@ -129,7 +149,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         return guessed or "application/octet-stream"
 
     def child(self, *parts: str | os.PathLike[str]) -> StorageNode:
-        return StorageNode(self._manager, self._mount, join(self._path, *parts))
+        return self._create_node(self._manager, self._mount, join(self._path, *parts))
 
     def __truediv__(self, part: str | os.PathLike[str]) -> StorageNode:
         return self.child(part)
@@ -153,7 +173,7 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
         return hash((self._mount.name, self._path))
 
     def __repr__(self) -> str:
-        return f"StorageNode({self.fullpath!r})"
+        return f"{type(self).__name__}({self.fullpath!r})"
 
     def __str__(self) -> str:
         return self.fullpath
@@ -251,8 +271,9 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
 
     def _listed(self, path: str) -> StorageNode:
         """A node for a path the backend's listing returned: its location needs no check."""
-        node = StorageNode(self._manager, self._mount, path)
-        node._location = self._mount.backend.listed_location(path)
+        node = self._create_node(self._manager, self._mount, path)
+        # Our own field, on a node our hook made (a subclass instance, perhaps).
+        node._location = self._mount.backend.listed_location(path)  # noqa: SLF001
         return node
 
     def listed_below(self, relative: str) -> StorageNode:
@@ -349,35 +370,6 @@ class StorageNode(NodeContent, NodeLinks, NodeArchive, NodeCommands, NodeServing
             self.raise_for(exc, "delete")
         backend.invalidate(self._loc())
         return True
-
-    # -- transfers ---------------------------------------------------------------
-    def copy_to(
-        self, dest: StorageNode | str, options: CopyOptions | None = None, **fields: Any
-    ) -> StorageNode:
-        """Copy this file or directory tree to ``dest`` and return the destination node.
-
-        ``options`` and keyword ``fields`` are :class:`~.transfer.CopyOptions`. A tree some
-        files of which failed raises :class:`~.errors.TransferError` once the others are
-        copied, its ``report`` saying what happened to each; :func:`transfer.copy
-        <genro_storage_django.core.transfer.copy>` returns that report instead.
-        """
-        destination = self._manager.resolve(dest)
-        copy(self, destination, options, **fields).raise_for_errors()
-        return destination
-
-    def move_to(self, dest: StorageNode | str, **options: Any) -> StorageNode:
-        """Move (copy, verify, then delete the source: see :func:`transfer.move`) and
-        retarget this node: it names the destination from now on, and is returned.
-
-        Its hash changes with its name: take a node out of a set or a dict key before
-        moving it. Failures raise as for :meth:`copy_to`; the node then keeps its name.
-        """
-        destination = self._manager.resolve(dest)
-        move(self, destination, **options).raise_for_errors()
-        self._mount = destination.mount
-        self._path = destination.path
-        self._location = None  # the old name's: found again on first use
-        return self
 
     # -- errors ------------------------------------------------------------------
     def require(self, action: str) -> None:

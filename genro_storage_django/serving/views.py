@@ -73,7 +73,7 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
     elif policy is ServePolicy.AUTHENTICATED and not _logged_in(request):
         raise Http404("no such file")
     try:
-        node = StorageNode(manager, configured, normalize(path))
+        node = manager.node_class(manager, configured, normalize(path))
         if not _permitted(configured, request, node):
             raise Http404("no such file")
         stat = node.stat()
