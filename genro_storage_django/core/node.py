@@ -58,8 +58,9 @@ class StorageNode(
     ``mount`` is a :class:`~.manager.Mount` (``path`` then normalised already) or a mount
     name (``path`` then normalised here); nodes a node makes come from :meth:`_create_node`.
 
-    ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries`` and ``listed_below``
-    are the interface the transfer engine and the mixins use (docs/architecture.md).
+    ``require``, ``raise_for``, ``stat_or_none``, ``walk_entries``, ``listed_below`` and
+    ``relocate`` are the interface the transfer engine and the mixins use
+    (docs/architecture.md).
     """
 
     __slots__ = ("_location", "_manager", "_mount", "_path")
