@@ -14,14 +14,23 @@ from .core import StorageManager, StorageNode
 
 if TYPE_CHECKING:
     from .conf import get_manager
-    from .storage import MountStorage, mount, node_for
+    from .storage import MountStorage, datastore, mount, node_for
 
-__all__ = ["MountStorage", "StorageManager", "StorageNode", "get_manager", "mount", "node_for"]
+__all__ = [
+    "MountStorage",
+    "StorageManager",
+    "StorageNode",
+    "datastore",
+    "get_manager",
+    "mount",
+    "node_for",
+]
 __version__ = "0.1.0"
 
 _LAZY = {
     "get_manager": "conf",
     "MountStorage": "storage",
+    "datastore": "storage",
     "mount": "storage",
     "node_for": "storage",
 }

@@ -28,6 +28,7 @@ from django.utils.deconstruct import deconstructible
 from . import conf
 from .core import StorageManager, StorageNode, StorageNotFoundError, normalize
 from .core.backends.base import to_timestamp
+from .core.datastore import DataStore
 from .core.manager import Mount
 from .core.paths import is_valid_mount_name, join
 
@@ -315,6 +316,12 @@ def _release_idle_connections(content: IO[Any]) -> None:
 def mount(name: str) -> MountStorage:
     """The storage of mount ``name``: ``FileField(storage=mount("uploads"))``."""
     return MountStorage(mount=name)
+
+
+def datastore(path: str, *, allow_pickle: bool = False) -> DataStore:
+    """A :class:`~.core.datastore.DataStore` on the configured mounts:
+    ``datastore("reports:2026")["sales"] = frame``."""
+    return conf.get_manager().datastore(path, allow_pickle=allow_pickle)
 
 
 def node_for(fieldfile: FieldFile) -> StorageNode:

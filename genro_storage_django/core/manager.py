@@ -21,6 +21,7 @@ from .config import (
     permissions_of,
     with_own_keys,
 )
+from .datastore import DataStore
 from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode, UrlSigner
 from .paths import is_valid_mount_name, join, normalize, split_fullpath
@@ -245,6 +246,11 @@ class StorageManager:
     def diffnode(self, old: StorageNode | str, new: StorageNode | str) -> DiffNode:
         """A virtual node reading as the unified diff from ``old`` to ``new``."""
         return DiffNode(self, self.resolve(old), self.resolve(new))
+
+    def datastore(self, path: str | StorageNode, *, allow_pickle: bool = False) -> DataStore:
+        """A :class:`~.datastore.DataStore` of the values kept below ``path``
+        (``"mount:prefix"``); ``allow_pickle`` only for files from trusted writers."""
+        return DataStore(self.node(path), allow_pickle=allow_pickle)
 
     def __repr__(self) -> str:
         return f"StorageManager(mounts={self.get_mount_names()!r})"

@@ -11,7 +11,7 @@ import errno
 import mimetypes
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, NoReturn
 
 from . import errors
@@ -281,6 +281,30 @@ class StorageNode(
         """The node of a path relative to this directory that a walk of it returned
         (from :meth:`walk_entries`): its location needs no new check."""
         return self._listed(f"{self._path}/{relative}" if self._path else relative)
+
+    def files_among(self, names: Iterable[str]) -> list[str]:
+        """Which of ``names`` (single names, no ``/``) are files directly in this directory.
+
+        What a lookup of a few candidate names costs on each backend: a stat per name on
+        local disk, one listing of the directory elsewhere.
+        """
+        candidates = list(names)
+        for name in candidates:
+            if "/" in name or not is_safe_name(name):
+                raise errors.UnsafePathError(f"not a single safe name: {name!r}")
+        try:
+            return self._mount.backend.files_among(self._loc(), candidates)
+        except Exception as exc:
+            self.raise_for(exc, "list")
+
+    def directory_stamp(self) -> Hashable | None:
+        """A value that changes whenever an entry of this directory is added, removed or
+        renamed, or None when the backend cannot vouch for one (then list again): lets a
+        caller keep what a listing told while the stamp holds."""
+        try:
+            return self._mount.backend.directory_stamp(self._loc())
+        except Exception as exc:
+            self.raise_for(exc, "stat")
 
     def iterdir(self) -> Iterator[StorageNode]:
         for child, _entry in self.scandir():

@@ -68,6 +68,19 @@ class BackendConformance(FileConformance, CapabilityConformance):
         sizes = {node.basename: stat.size for node, stat in (writable_root / "b").scandir()}
         assert sizes["c.txt"] == len(b"b/c.txt")
 
+    def test_files_among_and_directory_stamp(self, writable_root: StorageNode) -> None:
+        _populate(writable_root)
+        directory = writable_root / "b"
+        found = directory.files_among(["d.pdf", "e", "missing.txt", "c.txt"])
+        assert sorted(found) == ["c.txt", "d.pdf"]  # a directory is not a file
+        assert (writable_root / "missing").files_among(["x"]) == []
+        with pytest.raises(UnsafePathError):
+            directory.files_among(["e/f.txt"])
+        stamp = directory.directory_stamp()
+        (directory / "new.txt").write_bytes(b"new")
+        # None means "list again": a stamp may only hold while nothing changed.
+        assert stamp is None or directory.directory_stamp() != stamp
+
     def test_children_of_a_file_or_missing_dir(self, writable_root: StorageNode) -> None:
         _populate(writable_root)
         with pytest.raises(StorageNotADirectoryError):

@@ -213,6 +213,28 @@ class Backend(ABC):
     def listdir(self, location: str) -> list[StatResult]:
         """Entries directly inside a directory; FileNotFoundError if it is not one."""
 
+    def files_among(self, location: str, names: Sequence[str]) -> list[str]:
+        """Which of ``names`` are files directly inside the directory ``location``.
+
+        One listing here; a backend where a lookup per name costs less than listing a
+        big directory (local disk) overrides it. A mount built on another asks it.
+        """
+        holder, where = self.resolve_location(location)
+        if holder is not self:
+            return holder.files_among(where, names)
+        try:
+            entries = self.listdir(location)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        wanted = set(names)
+        return [entry.name for entry in entries if entry.is_file and entry.name in wanted]
+
+    def directory_stamp(self, location: str) -> Hashable | None:
+        """A value that changes whenever an entry of the directory ``location`` is added,
+        removed or renamed, so a caller may keep a listing of it while the value holds;
+        None when the backend has no such value, or cannot vouch for it right now."""
+        return None
+
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None
     ) -> Iterator[tuple[str, StatResult]]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import stat
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from ..config import MountContext
 
 __all__ = ["CallableRootBackend", "LocalBackend", "LocalStorage"]
+
+#: A directory changed less than this long ago (seconds) gets no stamp: see directory_stamp.
+RACY_SECONDS = 1.0
 
 
 class LocalBackend(Backend):
@@ -141,6 +145,29 @@ class LocalBackend(Backend):
 
     def listdir(self, location: str) -> list[StatResult]:
         return self.disk.listdir(location, self.relative(location))
+
+    def directory_stamp(self, location: str) -> Hashable | None:
+        try:
+            status = os.stat(location)
+        except OSError:
+            return None
+        # A directory's time ticks coarsely (a jiffy, up to a second on some filesystems):
+        # two changes within one tick leave it equal, so a directory changed that lately
+        # gets no stamp (git's "racily clean" rule).
+        if time.time() - status.st_mtime < RACY_SECONDS:
+            return None
+        return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
+
+    def files_among(self, location: str, names: Sequence[str]) -> list[str]:
+        # A stat per name: a few names cost less than listing a directory of thousands.
+        found = []
+        for name in names:
+            try:
+                if stat.S_ISREG(os.stat(os.path.join(location, name)).st_mode):
+                    found.append(name)
+            except OSError:
+                continue  # missing, or a name too long to exist
+        return found
 
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None
