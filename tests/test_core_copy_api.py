@@ -193,6 +193,13 @@ def test_empty_directories_are_copied(manager: StorageManager, target: str) -> N
     assert [node.path for node, _stat in out.walk_files()] == ["out/b.log"]
 
 
+def test_empty_directories_can_be_left_out(manager: StorageManager) -> None:
+    manager.node("src:tree/empty").mkdir()
+    report = copy(manager.node("src:tree"), "dst:tree", empty_directories=False)
+    assert len(report.copied) == 4
+    assert not manager.node("dst:tree/empty").exists()
+
+
 def test_an_empty_tree_is_copied_as_an_empty_directory(manager: StorageManager) -> None:
     manager.node("src:void").mkdir()
     copied = manager.node("src:void").copy_to("dst:void")

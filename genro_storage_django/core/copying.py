@@ -50,6 +50,7 @@ class CopyPlan:
     on_skip: Callable[[StorageNode, str], Any] | None
     workers: int
     preserve_mtime: bool
+    empty_directories: bool
     verify: bool
     lock: threading.Lock = field(default_factory=threading.Lock)
 

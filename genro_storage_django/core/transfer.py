@@ -56,7 +56,8 @@ class CopyOptions:
     :class:`SkipStrategy` (or its value), or a function ``(source, destination) -> bool``
     that says which files to skip. After each file copied, ``on_file(source)``
     (genro-storage's) and ``on_copied(source, destination)``; for each file skipped or
-    filtered out, ``on_skip(source, reason)``.
+    filtered out, ``on_skip(source, reason)``. ``empty_directories=False`` leaves out the
+    source's empty directories, and the second listing of the source that finds them.
     """
 
     skip: SkipStrategy | str | SkipFunction = SkipStrategy.NEVER
@@ -71,6 +72,7 @@ class CopyOptions:
     on_skip: Callable[[StorageNode, str], Any] | None = None
     workers: int = 1
     preserve_mtime: bool = False
+    empty_directories: bool = True
 
     def plan(self, *, verify: bool) -> CopyPlan:
         """The options checked and resolved once for the engine (``verify``: moves)."""
@@ -100,6 +102,7 @@ class CopyOptions:
             on_skip=self.on_skip,
             workers=self.workers,
             preserve_mtime=self.preserve_mtime,
+            empty_directories=self.empty_directories,
             verify=verify,
         )
 
@@ -186,8 +189,9 @@ def _copy_tree(
     listed = source.walk_entries(on_skip=lambda path, reason: report.skipped.append((path, reason)))
     work = select_files(source, destination, listed, existing, plan, report)
     plan.callback.on_start(len(work), sum(item.source_stat.size for item in work))
-    # Before the files: a move may take a directory's last file, and the directory with it.
-    make_empty_directories(source, destination, report)
+    if plan.empty_directories:
+        # Before the files: a move may take a directory's last file, and the directory too.
+        make_empty_directories(source, destination, report)
     if delete_source:
         # A file reached through a symlinked directory is copied, never deleted: by
         # that name it may be a file outside the tree, or one of the tree's own.

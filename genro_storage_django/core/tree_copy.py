@@ -9,7 +9,9 @@ the copy, which then raises once the other files are copied. Either way it is lo
 
 Empty directories of the source are made at the destination when both mounts have real
 directories (local disk, memory, fsspec filesystems with directories); object stores
-keep no empty directories, so there they are not copied.
+keep no empty directories, so there they are not copied. Finding them takes a second
+listing of the source tree, a third more time for a copy of 5,000 local files that
+copies nothing (``skip="size"``): ``empty_directories=False`` leaves it out.
 """
 
 from __future__ import annotations
