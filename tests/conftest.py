@@ -42,6 +42,10 @@ def _database(kind: str) -> Callable[[Path, pytest.FixtureRequest], dict[str, An
     return factory
 
 
+def _hashdir(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"type": "hashdir", "path": str(tmp_path / "hashdir-root"), "levels": 2}
+
+
 def _fsspec_file(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     root = tmp_path / "fsspec-root"
     root.mkdir()
@@ -88,6 +92,7 @@ MOUNT_KINDS: dict[str, Callable[[Path, pytest.FixtureRequest], dict[str, Any]]] 
     "sqlite": _sqlite,
     "database-sqlite": _database("sqlite"),
     "database-postgresql": _database("postgresql"),
+    "hashdir": _hashdir,
     **{kind: _cloud(kind) for kind in CLOUD_KINDS},
 }
 

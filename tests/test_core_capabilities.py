@@ -106,6 +106,7 @@ DECLARED: dict[str, set[str]] = {
     "sqlite": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
     "zip": _WRITABLE,
     "tar": _WRITABLE,
+    "hashdir": _WRITABLE | {"directories", "keeps_mtime"},
     # A relative mount answers its parent's: the class keeps the defaults.
     "relative": _WRITABLE | {"directories"},
 }

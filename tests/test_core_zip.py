@@ -24,6 +24,7 @@ from genro_storage_django.core import (
 from genro_storage_django.core.backends.base import AtomicWriter
 from genro_storage_django.core.backends.local import LocalBackend
 from genro_storage_django.core.transfer import copy
+from tests.support.backend_errors import check_file_and_directory_errors
 
 #: Member names no mount path can spell, each a way out of an extraction directory.
 HOSTILE = ["../x", "/etc/passwd", "C:\\x", "ok/../../up", "nul\x00.txt"]
@@ -336,12 +337,7 @@ def test_errors_of_members_and_directories(tmp_path: Path) -> None:
     manager = zip_mount(tmp_path)
     manager.node("z:d/f.txt").write_bytes(b"f")
     backend = manager.node("z:").backend
-    with pytest.raises(IsADirectoryError):
-        backend.open_read("d")
-    with pytest.raises(IsADirectoryError):
-        backend.open_writer("d")
-    with pytest.raises(NotADirectoryError):
-        backend.open_writer("d/f.txt/under")
+    check_file_and_directory_errors(backend)
     with pytest.raises(NotADirectoryError):
         backend.remove_dir("d/f.txt", recursive=True)
     with pytest.raises(FileNotFoundError):

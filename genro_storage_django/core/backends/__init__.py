@@ -48,6 +48,7 @@ BUILTIN_TYPES = {
     "sqlite": "sqlite:SQLiteBackend",
     "zip": "zip:ZipBackend",
     "tar": "tar:TarBackend",
+    "hashdir": "hashdir:HashdirBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 
