@@ -145,6 +145,7 @@ def all_kinds() -> list[Any]:
     for archive in ("zip", "tar"):
         composites += [f"{archive}-of-local", f"{archive}-of-memory", f"{archive}-path"]
     composites += ["tgz-of-local", "txz-of-memory"]  # the compressed tars: the same code
+    composites += ["zip-of-s3"]  # an archive read by ranges from a bucket, uploaded whole
     return [
         pytest.param(
             kind,

@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import stat
+import threading
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -368,3 +369,31 @@ def test_a_corrupt_or_changed_archive_is_an_error(tmp_path: Path) -> None:
     index.files["a.txt"].ref.orig_filename = "b.txt"
     with pytest.raises(StorageError, match="names another file"):
         member.read_bytes()
+
+
+def test_a_relative_mount_on_an_archive_reports_too(tmp_path: Path) -> None:
+    manager = zip_mount(tmp_path, raw_zip([("d/../../x", b"evil"), ("d/ok", b"ok")]))
+    manager.add_mount({"name": "r", "type": "relative", "path": "z:d"})
+    seen: list[tuple[str, str]] = []
+    listed = [
+        node.path for node, _s in manager.node("r:").scandir(on_skip=lambda *s: seen.append(s))
+    ]
+    assert listed == ["ok"]
+    assert seen == [("z:d/../../x", "unsafe-name")]
+
+
+def test_threads_writing_one_archive_lose_nothing(tmp_path: Path) -> None:
+    manager = zip_mount(tmp_path)
+
+    def write(worker: int) -> None:
+        for number in range(10):
+            manager.node(f"z:w{worker}/f{number}.txt").write_bytes(b"%d" % number)
+
+    workers = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(list(manager.node("z:").walk_files())) == 40
+    with zipfile.ZipFile(tmp_path / "disk" / "site.zip") as archive:
+        assert len(archive.namelist()) == 40

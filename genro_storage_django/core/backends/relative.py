@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..capabilities import BackendCapabilities
 from ..config import invalid
 from ..errors import StorageError
-from ..listing import OnSkip, walk_backend
+from ..listing import OnSkip, list_backend, walk_backend
 from ..paths import join, normalize, split_fullpath
 from .base import AtomicWriter, Backend, StatResult
 from .composite import CompositeBackend
@@ -127,11 +127,12 @@ class RelativeBackend(CompositeBackend):
     def is_file(self, location: str) -> bool:
         return self.parent.is_file(location)
 
-    def listdir(self, location: str) -> list[StatResult]:
+    def listdir(self, location: str, on_skip: OnSkip | None = None) -> list[StatResult]:
         disk = self.disk_root()
         if disk is not None:
             return disk.listdir(self._disk_path(location), self.relative(location))
-        return self.parent.listdir(location)
+        # A parent that reports what its listing leaves out (an archive) reports it here too.
+        return list_backend(self.parent, location, on_skip)
 
     def walk_files(
         self, location: str, on_skip: OnSkip | None = None
