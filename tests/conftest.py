@@ -136,7 +136,31 @@ def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> S
             }
         )
         return manager
+    if kind.startswith("mirror-"):
+        return mirror_manager(kind, tmp_path, request)
     return StorageManager({"m": MOUNT_KINDS[kind](tmp_path, request)})
+
+
+def mirror_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageManager:
+    """``mirror-<policy>-<kind>+<kind>...``: a mirror ``m`` of children ``c0``, ``c1``...
+    of those kinds, its journal in ``tmp_path/journal``."""
+    _mirror, policy, children = kind.split("-", 2)
+    configs: dict[str, Any] = {}
+    for index, child in enumerate(children.split("+")):
+        child_root = tmp_path / f"child-{index}"
+        child_root.mkdir()
+        configs[f"c{index}"] = MOUNT_KINDS[child](child_root, request)
+    configs["m"] = {
+        "type": "mirror",
+        "mounts": list(configs),
+        "write": policy,
+        "journal_dir": str(tmp_path / "journal"),
+    }
+    return StorageManager(configs)
+
+
+def _on_cloud(kind: str) -> bool:
+    return any(part in CLOUD_KINDS for part in kind.replace("+", "-").split("-"))
 
 
 def all_kinds() -> list[Any]:
@@ -146,12 +170,10 @@ def all_kinds() -> list[Any]:
         composites += [f"{archive}-of-local", f"{archive}-of-memory", f"{archive}-path"]
     composites += ["tgz-of-local", "txz-of-memory"]  # the compressed tars: the same code
     composites += ["zip-of-s3"]  # an archive read by ranges from a bucket, uploaded whole
+    composites += ["mirror-all-local+memory", "mirror-primary-memory+local"]
+    composites += ["mirror-quorum-local+memory+s3", "mirror-all-s3+gcs+azure"]
     return [
-        pytest.param(
-            kind,
-            id=kind,
-            marks=[pytest.mark.cloud] if kind.split("-")[-1] in CLOUD_KINDS else [],
-        )
+        pytest.param(kind, id=kind, marks=[pytest.mark.cloud] if _on_cloud(kind) else [])
         for kind in [*MOUNT_KINDS, *composites]
     ]
 

@@ -419,3 +419,44 @@ def test_storage_sync_and_copy_to_skip_the_same_half_second_older_file(
     report = copy(source, target, skip="mtime")
     assert (report.copied, report.skipped) == ([], [("src:a.txt", "same size and mtime")])
     assert target.read_bytes() == b"ALPHA"
+
+
+def test_storage_repair(settings: SettingsWrapper, mounts: dict[str, Path], tmp_path: Path) -> None:
+    settings.STORAGE_MOUNTS = {
+        **settings.STORAGE_MOUNTS,
+        "mirror": {
+            "type": "mirror",
+            "mounts": ["dst", "flaky"],
+            "write": "primary",
+            "journal_dir": str(tmp_path / "journal"),
+        },
+    }
+    manager = get_manager()
+    manager.node("mirror:ok.txt").write_bytes(b"ok")
+    manager.node("mirror:broken.txt").write_bytes(b"b")
+    out = io.StringIO()
+    call_command("storage_repair", "mirror", "--dry-run", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "would copy dst:ok.txt -> flaky:ok.txt",
+        "would copy dst:broken.txt -> flaky:broken.txt",
+        "mirror: 2 actions, 0 journal records replayed",
+    ]
+    with pytest.raises(CommandError, match="1 repair actions failed") as failed:
+        call_command("storage_repair", "mirror", stdout=io.StringIO())
+    assert failed.value.returncode == 1
+    assert manager.node("flaky:ok.txt").read_bytes() == b"ok"
+    FailingOnce.broken = False
+    manager.node("flaky:extra.txt").write_bytes(b"not on the primary")
+    out = io.StringIO()
+    call_command("storage_repair", "mirror", "--verify", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["ok"] and report["replayed"] == 1
+    assert [(a["op"], a["path"]) for a in report["actions"]] == [
+        ("copy", "broken.txt"),
+        ("delete", "extra.txt"),
+    ]
+    out = io.StringIO()
+    call_command("storage_repair", "mirror", "--verify", stdout=out)
+    assert out.getvalue() == "mirror: nothing to repair, 0 journal records replayed\n"
+    with pytest.raises(CommandError, match="only mirror mounts"):
+        call_command("storage_repair", "src")

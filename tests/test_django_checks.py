@@ -46,6 +46,18 @@ def test_the_test_settings_are_clean() -> None:
             "genro_storage_django.E005",
         ),
         ({"m": {"type": "relative", "path": "nowhere:sub"}}, "genro_storage_django.E006"),
+        (
+            {"a": {"type": "memory"}, "m": {"type": "mirror", "mounts": ["a", "gone"]}},
+            "genro_storage_django.E006",
+        ),
+        (
+            {"a": {"type": "memory"}, "m": {"type": "mirror", "mounts": ["a"]}},
+            "genro_storage_django.E008",
+        ),
+        (
+            {"a": {"type": "memory"}, "m": {"type": "mirror", "mounts": ["a", "m"]}},
+            "genro_storage_django.E008",
+        ),
         ({"m": {"type": "memory", "permissions": "all"}}, "genro_storage_django.E008"),
         ({"bad name!": {"type": "memory"}}, "genro_storage_django.E008"),
         ({"m": {"type": "memory", "file_overwrite": "yes"}}, "genro_storage_django.E008"),
@@ -75,6 +87,17 @@ def test_the_test_settings_are_clean() -> None:
 def test_each_problem_has_its_id(settings: Settings, mounts: Any, check_id: str) -> None:
     found = mounts_check(settings, mounts)
     assert ids(found) == [check_id], found
+
+
+def test_mirrors_in_a_cycle_are_each_an_error(settings: Settings) -> None:
+    mounts = {
+        "a": {"type": "memory"},
+        "m": {"type": "mirror", "mounts": ["a", "n"]},
+        "n": {"type": "mirror", "mounts": ["a", "m"]},
+    }
+    found = mounts_check(settings, mounts)
+    assert ids(found) == ["genro_storage_django.E006"] * 2
+    assert "cycle: m -> n -> m" in found[0].msg
     assert all(message.is_serious() for message in found)
 
 

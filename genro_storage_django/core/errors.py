@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 # The core's one optional seam to Django: with Django installed, UnsafePathError is also
@@ -40,6 +41,7 @@ __all__ = [
     "ContentTypeError",
     "DirectoryNotEmptyError",
     "InvalidURLError",
+    "MirrorWriteError",
     "NotAFileError",
     "OverlappingPathsError",
     "StorageBucketNotFoundError",
@@ -135,6 +137,34 @@ class TransferError(StorageError, OSError):
 class OverlappingPathsError(StorageError, ValueError):
     """A copy, move or sync whose source and destination share storage: one tree holds
     the other, or both name the same file, whatever mounts they are reached through."""
+
+
+class MirrorWriteError(StorageError, OSError):
+    """A write or delete on a ``mirror`` mount reached fewer children than its policy asks.
+
+    ``has`` names the children that hold the new content (or the delete), ``missing``
+    those that do not; the mirror's repair journal has recorded the missing ones.
+    """
+
+    def __init__(
+        self,
+        mount: str,
+        path: str,
+        op: str,
+        has: Sequence[str],
+        missing: Sequence[str],
+        errors: Mapping[str, BaseException],
+    ) -> None:
+        self.mount = mount
+        self.path = path
+        self.has = tuple(has)
+        self.missing = tuple(missing)
+        self.errors = dict(errors)
+        why = "; ".join(f"{name}: {error}" for name, error in self.errors.items())
+        super().__init__(
+            f"{op} of {mount}:{path} reached {', '.join(self.has) or 'no mount'}, "
+            f"not {', '.join(self.missing)}" + (f" ({why})" if why else "")
+        )
 
 
 class StorageIsADirectoryError(StorageError, IsADirectoryError):

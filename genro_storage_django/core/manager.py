@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, BackendRegistry, default_registry, missing_requirement
 from .backends.composite import CompositeBackend
@@ -26,6 +26,9 @@ from .errors import StorageConfigError, StorageNotFoundError
 from .node import StorageNode, UrlSigner
 from .paths import is_valid_mount_name, join, normalize, split_fullpath
 from .virtual import DiffNode, IterNode, VirtualNode
+
+if TYPE_CHECKING:
+    from .backends.mirror_repair import RepairReport
 
 __all__ = ["Mount", "StorageManager", "validate_mounts"]
 
@@ -152,6 +155,18 @@ class StorageManager:
 
     def get_backend(self, name: str) -> Backend:
         return self.get_mount(name).backend
+
+    def repair(self, name: str, *, verify: bool = False, dry_run: bool = False) -> RepairReport:
+        """Replay the repair journal of the mirror mount ``name`` (see docs/core.md)."""
+        from .backends.mirror import MirrorBackend
+
+        backend = self.get_backend(name)
+        if not isinstance(backend, MirrorBackend):
+            raise StorageConfigError(
+                f"mount {name!r} is a {self.get_mount(name).type_name} mount: "
+                "only mirror mounts have a repair journal"
+            )
+        return backend.repair(verify=verify, dry_run=dry_run)
 
     def register_backend_type(self, type_name: str, backend_class: type[Backend]) -> None:
         """Make a backend class available to this manager's mounts as ``type_name``."""

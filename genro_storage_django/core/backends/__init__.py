@@ -49,6 +49,7 @@ BUILTIN_TYPES = {
     "zip": "zip:ZipBackend",
     "tar": "tar:TarBackend",
     "hashdir": "hashdir:HashdirBackend",
+    "mirror": "mirror:MirrorBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 
