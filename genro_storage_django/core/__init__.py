@@ -17,6 +17,10 @@ from .capabilities import BackendCapabilities
 from .config import ConfigProblem, Permissions
 from .errors import (
     BackendUnavailableError,
+    CommandFailedError,
+    CommandNotFoundError,
+    CommandRefusedError,
+    CommandTimeoutError,
     ContentTypeError,
     DirectoryNotEmptyError,
     InvalidURLError,
@@ -36,6 +40,7 @@ from .errors import (
     StorageUnavailableError,
     TransferError,
     UnsafePathError,
+    VirtualNodeError,
 )
 from .manager import Mount, StorageManager, validate_mounts
 from .node import StorageNode
@@ -52,6 +57,10 @@ __all__ = [
     "Backend",
     "BackendCapabilities",
     "BackendUnavailableError",
+    "CommandFailedError",
+    "CommandNotFoundError",
+    "CommandRefusedError",
+    "CommandTimeoutError",
     "Compare",
     "CompositeBackend",
     "ConfigProblem",
@@ -88,6 +97,7 @@ __all__ = [
     "TransferReport",
     "UnsafePathError",
     "UploadVerificationError",
+    "VirtualNodeError",
     "normalize",
     "plan_sync",
     "register_backend_type",

@@ -24,7 +24,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .backends.local_tree import make_dirs
 from .errors import (
@@ -36,7 +36,7 @@ from .errors import (
 from .modes import CHUNK_SIZE
 
 if TYPE_CHECKING:
-    from .backends.base import Backend
+    from .node import StorageNode
 
 __all__ = ["NodeCommands", "run_command"]
 
@@ -47,17 +47,6 @@ class NodeCommands:
     """``call`` of a ``StorageNode``."""
 
     __slots__ = ()
-
-    if TYPE_CHECKING:  # provided by StorageNode
-
-        @property
-        def backend(self) -> Backend: ...
-        @property
-        def location(self) -> str: ...
-        @property
-        def basename(self) -> str: ...
-        def is_file(self) -> bool: ...
-        def open(self, mode: str = "rb") -> IO[Any]: ...
 
     def call(
         self,
@@ -134,7 +123,8 @@ def _run(args: Sequence[object], return_output: bool, options: dict[str, Any]) -
             if not isinstance(arg, NodeCommands):
                 command.append(os.fspath(arg) if isinstance(arg, os.PathLike) else str(arg))
                 continue
-            direct = arg.backend.local_file(arg.location)
+            node = cast("StorageNode", arg)
+            direct = node.backend.local_file(node.location)
             if direct is not None:
                 # An output in a folder that does not exist yet: the program expects it there.
                 make_dirs(os.path.dirname(direct), exist_ok=True)
@@ -142,7 +132,7 @@ def _run(args: Sequence[object], return_output: bool, options: dict[str, Any]) -
                 continue
             if scratch is None:
                 scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="genro-call-"))
-            copy = _Staged(arg, os.path.join(scratch, str(len(staged))))
+            copy = _Staged(node, os.path.join(scratch, str(len(staged))))
             staged.append(copy)
             command.append(copy.local)
         completed = _completed(command, return_output, options)
@@ -175,7 +165,7 @@ def _completed(
 class _Staged:
     """The temporary local copy of a node that has no local file."""
 
-    def __init__(self, node: NodeCommands, folder: str) -> None:
+    def __init__(self, node: StorageNode, folder: str) -> None:
         self.node = node
         os.mkdir(folder)
         self.local = os.path.join(folder, node.basename or "content")
