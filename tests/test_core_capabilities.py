@@ -104,6 +104,8 @@ DECLARED: dict[str, set[str]] = {
     # A write gives the node a new path (the data): nothing is deleted, nothing listed.
     "base64": {"read", "write", "append_mode", "seek_support", "atomic_operations"},
     "sqlite": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
+    # The Django app's mount (registered when the app is ready): sqlite's chunk logic.
+    "database": _WRITABLE | {"keeps_mtime", "hash_on_metadata"},
     "zip": _WRITABLE,
     "tar": _WRITABLE,
     "hashdir": _WRITABLE | {"directories", "keeps_mtime"},

@@ -45,4 +45,4 @@ def test_the_alias_gives_the_core_modules_themselves() -> None:
 @pytest.mark.usefixtures("alias")
 def test_a_module_the_core_lacks_is_missing() -> None:
     with pytest.raises(ModuleNotFoundError):
-        importlib.import_module("genro_storage.capabilities")
+        importlib.import_module("genro_storage.no_such_module")
