@@ -40,6 +40,7 @@ __all__ = [
     "CommandTimeoutError",
     "ContentTypeError",
     "DirectoryNotEmptyError",
+    "InvalidModeError",
     "InvalidURLError",
     "MirrorWriteError",
     "NotAFileError",
@@ -179,6 +180,10 @@ class NotAFileError(StorageIsADirectoryError, ValueError):
 class ContentTypeError(StorageError, TypeError):
     """Content of the wrong type for the call: bytes to ``write_text()``, text to
     ``write_bytes()`` or ``write(mode="wb")``."""
+
+
+class InvalidModeError(StorageError, ValueError):
+    """A mode the call does not take: ``open()``, ``read()``, ``write()``, ``local_path()``."""
 
 
 class InvalidURLError(StorageError, ValueError):

@@ -1,13 +1,15 @@
 """I/O primitives of the node and the copy engine: the chunk size of streamed copies,
 the opening modes of ``StorageNode.open`` and the text layer over atomic writers.
 
-A leaf module (it imports nothing of the core), so the node and the transfer engine
+A leaf module (it imports only the core's errors), so the node and the transfer engine
 both import it at the top and neither needs the other to be imported first.
 """
 
 from __future__ import annotations
 
 import io
+
+from .errors import InvalidModeError
 
 __all__ = ["CHUNK_SIZE", "TextWriter", "parse_mode"]
 
@@ -35,7 +37,7 @@ def parse_mode(mode: str) -> tuple[str, bool]:
         or ("b" in mode and "t" in mode)
         or (len(mode) != len(set(mode)))
     ):
-        raise ValueError(
+        raise InvalidModeError(
             f"unsupported mode {mode!r}: use r, w, x or a, optionally with b "
             "(read-write '+' modes are not available on object stores)"
         )

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from .backends.base import AtomicWriter, Backend, StatResult
 from .backends.local_tree import make_dirs
-from .errors import ContentTypeError, NotAFileError
+from .errors import ContentTypeError, InvalidModeError, NotAFileError
 from .modes import CHUNK_SIZE, TextWriter, parse_mode
 
 __all__ = ["NodeContent"]
@@ -169,7 +169,7 @@ class NodeContent:
             return self.read_text(encoding)
         if mode == "rb":
             return self.read_bytes()
-        raise ValueError(f"read mode must be 'r' (text) or 'rb' (bytes), not {mode!r}")
+        raise InvalidModeError(f"read mode must be 'r' (text) or 'rb' (bytes), not {mode!r}")
 
     def write(
         self,
@@ -191,7 +191,7 @@ class NodeContent:
             return self.write_text(data, encoding, skip_if_unchanged=skip_if_unchanged)
         if mode == "wb":
             return self.write_bytes(data, skip_if_unchanged=skip_if_unchanged)  # type: ignore[arg-type]
-        raise ValueError(f"write mode must be 'w' (text) or 'wb' (bytes), not {mode!r}")
+        raise InvalidModeError(f"write mode must be 'w' (text) or 'wb' (bytes), not {mode!r}")
 
     def touch(self) -> None:
         self.require("write")
@@ -223,7 +223,7 @@ class NodeContent:
         an exception for ``w``/``rw``.
         """
         if mode not in ("r", "w", "rw"):
-            raise ValueError(f"local_path mode must be 'r', 'w' or 'rw', not {mode!r}")
+            raise InvalidModeError(f"local_path mode must be 'r', 'w' or 'rw', not {mode!r}")
         writing = "w" in mode
         if writing:
             self.require("write")

@@ -13,6 +13,7 @@ import pytest
 
 from ..core import (
     ContentTypeError,
+    InvalidModeError,
     NotAFileError,
     StorageIsADirectoryError,
     StorageNode,
@@ -68,9 +69,9 @@ class FileConformance:
             node.write(b"bytes", mode="w")
         with pytest.raises(ContentTypeError):
             node.write("text", mode="wb")
-        with pytest.raises(ValueError, match="write mode"):
+        with pytest.raises(InvalidModeError, match="write mode"):
             node.write("text", mode="a")
-        with pytest.raises(ValueError, match="read mode"):
+        with pytest.raises(InvalidModeError, match="read mode"):
             node.read(mode="rt")
         assert not node.exists()
 
@@ -160,8 +161,9 @@ class FileConformance:
         assert fresh.read_text() == "first"
 
     def test_unsupported_mode(self, writable_root: StorageNode) -> None:
-        with pytest.raises(ValueError, match="unsupported mode"):
+        with pytest.raises(InvalidModeError, match="unsupported mode") as caught:
             (writable_root / "f").open("r+b")
+        assert isinstance(caught.value, ValueError)  # as genro-storage raised
 
     def test_touch_creates_and_refreshes(self, writable_root: StorageNode) -> None:
         node = writable_root / "touched"
@@ -215,7 +217,7 @@ class FileConformance:
 
     def test_local_path_bad_mode(self, writable_root: StorageNode) -> None:
         with (
-            pytest.raises(ValueError, match="local_path mode"),
+            pytest.raises(InvalidModeError, match="local_path mode"),
             (writable_root / "f").local_path("a"),
         ):
             pass  # pragma: no cover
