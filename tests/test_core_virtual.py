@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -212,3 +213,27 @@ def test_zip_member_names_never_climb_out(manager: StorageManager) -> None:
 
 def test_virtual_classes_are_what_the_manager_builds(manager: StorageManager) -> None:
     assert isinstance(manager.iternode(), IterNode)
+
+
+def test_zip_to_and_copy_to_hold_a_chunk_not_the_tree(tmp_path: Path) -> None:
+    manager = StorageManager({"disk": {"type": "local", "path": str(tmp_path / "disk")}})
+    block = os.urandom(1 << 20)
+    for index in range(4):  # 4 files of 8 MiB: 32 MiB in all
+        with manager.node(f"disk:tree/f{index}.bin").open("wb") as stream:
+            for _ in range(8):
+                stream.write(block)
+    tracemalloc.start()
+    try:
+        manager.node("disk:tree").zip_to("disk:out/tree.zip")
+        _, zip_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        sources = [f"disk:tree/f{index}.bin" for index in range(4)]
+        manager.iternode(*sources).copy_to("disk:out/joined.bin")
+        _, copy_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert zip_peak < 8 << 20, zip_peak
+    assert copy_peak < 8 << 20, copy_peak
+    assert manager.node("disk:out/joined.bin").size() == 32 << 20
+    with zipfile.ZipFile(tmp_path / "disk/out/tree.zip") as opened:
+        assert [info.file_size for info in opened.infolist()] == [8 << 20] * 4
