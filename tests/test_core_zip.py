@@ -7,6 +7,9 @@ import io
 import logging
 import os
 import stat
+import subprocess
+import sys
+import textwrap
 import threading
 import zipfile
 from pathlib import Path
@@ -397,3 +400,31 @@ def test_threads_writing_one_archive_lose_nothing(tmp_path: Path) -> None:
     assert len(list(manager.node("z:").walk_files())) == 40
     with zipfile.ZipFile(tmp_path / "disk" / "site.zip") as archive:
         assert len(archive.namelist()) == 40
+
+
+def test_processes_writing_one_archive_lose_nothing(tmp_path: Path) -> None:
+    """On the local disk a writer holds the archive from its first change to its
+    publication: the others wait, then build on what it published."""
+    (tmp_path / "disk").mkdir()
+    go = tmp_path / "go"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from genro_storage_django.core import StorageManager
+        manager = StorageManager({{
+            "disk": {{"type": "local", "path": {str(tmp_path / "disk")!r}}},
+            "z": {{"type": "zip", "path": "disk:site.zip"}},
+        }})
+        while not Path({str(go)!r}).exists():
+            time.sleep(0.01)
+        for number in range(15):
+            manager.node(f"z:{{sys.argv[1]}}/f{{number}}.txt").write_bytes(b"x" * 1000)
+        """
+    )
+    writers = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("a", "b")]
+    go.touch()
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    with zipfile.ZipFile(tmp_path / "disk" / "site.zip") as archive:
+        assert len(archive.namelist()) == 30
+    assert os.listdir(tmp_path / "disk") == ["site.zip"]  # the lock's file went with it

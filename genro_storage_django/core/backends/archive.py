@@ -12,8 +12,10 @@ new copy, so many writes are batched: inside :meth:`ArchiveBackend.batch_writes`
 (a tree copy or sync into the mount opens one) they all go into one copy, published
 when the batch ends, and a copy of 10,000 files builds the archive once.
 
-One process writes an archive at a time: two processes writing the same archive
-each publish their own copy, and the last one wins.
+When the archive is on this machine's disk, a process holds it from the first change
+of a batch to its publication (:class:`~.local_lock.FileLock`), and another process's
+changes wait, then build on what it published. Elsewhere (a bucket) two processes
+writing one archive each publish their own copy, and the last one wins.
 """
 
 from __future__ import annotations
@@ -35,39 +37,17 @@ from ..errors import StorageError
 from ..listing import OnSkip, skipped
 from ..modes import CHUNK_SIZE
 from ..paths import normalize, split_fullpath
+from .archive_writes import ArchiveBuilder, MemberWriter
 from .base import AtomicWriter, Backend, StatResult
 from .composite import CompositeBackend
 from .local import LocalBackend
+from .local_lock import FileLock
 
 if TYPE_CHECKING:
     from ..config import MountContext
     from .archive_index import ArchiveIndex, Member
 
-__all__ = ["ArchiveBackend", "ArchiveBuilder"]
-
-
-class ArchiveBuilder:
-    """The new archive a batch of writes builds: a format's subclass fills it."""
-
-    def __init__(self, old: IO[bytes] | None) -> None:
-        #: The archive being replaced, open for reading (None: there was none).
-        self.old = old
-        # Closed by close(), once the batch is published.
-        self.temp: IO[bytes] = tempfile.TemporaryFile(prefix="genro-storage-")  # noqa: SIM115
-
-    @abstractmethod
-    def add(self, name: str, source: IO[bytes], size: int, mtime: float) -> None:
-        """Add the file ``name`` with ``size`` bytes read from ``source``."""
-
-    @abstractmethod
-    def finish(self, changes: Mapping[str, bool]) -> IO[bytes]:
-        """The complete new archive; ``changes`` maps each name the batch wrote (True) or
-        deleted (False) to its last state: older members of those names are dropped."""
-
-    def close(self) -> None:
-        if self.old is not None:
-            self.old.close()
-        self.temp.close()
+__all__ = ["ArchiveBackend"]
 
 
 class ArchiveBackend(CompositeBackend):
@@ -97,6 +77,8 @@ class ArchiveBackend(CompositeBackend):
         self._builder: ArchiveBuilder | None = None
         self._changes: dict[str, bool] = {}
         self._depth = 0
+        # Held from the first change of a batch until it is published (local disk only).
+        self._file_lock: FileLock | None = None
 
     # -- configuration ---------------------------------------------------------------------
     @classmethod
@@ -244,7 +226,7 @@ class ArchiveBackend(CompositeBackend):
     # -- writing ---------------------------------------------------------------------------
     def open_writer(self, location: str, *, exclusive: bool = False) -> AtomicWriter:
         self._check_writable(self.index(), location)
-        return _MemberWriter(self, location, exclusive)
+        return MemberWriter(self, location, exclusive)
 
     def _check_writable(self, index: ArchiveIndex, location: str) -> None:
         if location in index.children:
@@ -259,8 +241,7 @@ class ArchiveBackend(CompositeBackend):
         """Add the content of ``source`` (read from its start) as the file ``location``."""
         from .archive_index import Member
 
-        with self._lock:
-            index = self.index()
+        with self._changing() as index:
             if exclusive and location in index.files:
                 raise FileExistsError(errno.EEXIST, "already exists", location)
             self._check_writable(index, location)
@@ -270,17 +251,14 @@ class ArchiveBackend(CompositeBackend):
             self._start().add(location, source, size, now)
             self._changes[location] = True
             index.add_file(Member(location, "file", size, now))
-            self._publish_unless_batched()
 
     def remove_file(self, location: str) -> None:
-        with self._lock:
-            index = self.index()
+        with self._changing() as index:
             self._member(location)
             self._drop(index, [location])
 
     def remove_dir(self, location: str, *, recursive: bool) -> None:
-        with self._lock:
-            index = self.index()
+        with self._changing() as index:
             if location in index.files:
                 raise NotADirectoryError(errno.ENOTDIR, "is a file", location)
             if location not in index.children:
@@ -291,13 +269,45 @@ class ArchiveBackend(CompositeBackend):
             self._drop(index, files + index.directories_below(location))
 
     def _drop(self, index: ArchiveIndex, names: list[str]) -> None:
-        if not names:
-            return
-        self._start()
+        if names:
+            self._start()
         for name in names:
             self._changes[name] = False
             index.remove(name)
-        self._publish_unless_batched()
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[ArchiveIndex]:
+        """A change to the archive: on this machine's disk, other processes wait from the
+        first change of a batch to its publication, and the change is checked against
+        what they published before."""
+        with self._lock:
+            if self._file_lock is None:
+                holder, location = self.archive()
+                local = holder.local_file(location)
+                lock = FileLock(local) if local is not None else None
+                if lock is not None and lock.acquire():
+                    self._file_lock = lock
+            try:
+                yield self.index()
+            except BaseException:
+                if self._depth == 0 or self._builder is None:
+                    self._discard()  # a batch keeps what its earlier changes built
+                raise
+            if self._builder is None:
+                self._let_go()  # nothing changed: nothing to publish
+            else:
+                self._publish_unless_batched()
+
+    def _discard(self) -> None:
+        builder, self._builder, self._changes, self._index = self._builder, None, {}, None
+        if builder is not None:
+            builder.close()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        lock, self._file_lock = self._file_lock, None
+        if lock is not None:
+            lock.release()
 
     def mkdir(self, location: str, *, parents: bool, exist_ok: bool) -> None:
         # As in object stores, directories are what the members' names imply.
@@ -341,31 +351,9 @@ class ArchiveBackend(CompositeBackend):
                 shutil.copyfileobj(built, target, CHUNK_SIZE)
         finally:
             builder.close()
+            self._let_go()
 
     # -- what an archive cannot do ----------------------------------------------------------
     def describe(self) -> str:
         where = self.options["path"]
         return f"{self.type_name} ({where})"
-
-
-class _MemberWriter(AtomicWriter):
-    """Spools a member's content (in memory up to 1 MiB, then on disk) until commit."""
-
-    def __init__(self, backend: ArchiveBackend, location: str, exclusive: bool) -> None:
-        super().__init__()
-        self._backend = backend
-        self._location = location
-        self._exclusive = exclusive
-        self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed on commit or abort)
-            max_size=CHUNK_SIZE, prefix="genro-storage-"
-        )
-
-    def write(self, data: Any) -> int:
-        return self._spool.write(data)
-
-    def _commit(self) -> None:
-        with self._spool:
-            self._backend.commit_member(self._location, self._spool, exclusive=self._exclusive)
-
-    def _abort(self) -> None:
-        self._spool.close()

@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from typing import IO
 
 from ..modes import CHUNK_SIZE
-from .archive import ArchiveBackend, ArchiveBuilder
+from .archive import ArchiveBackend
 from .archive_index import Member
+from .archive_writes import ArchiveBuilder
 
 __all__ = ["ZipBackend"]
 
