@@ -49,6 +49,16 @@ def test_an_output_in_a_new_local_folder_is_created(manager: StorageManager) -> 
     assert output.read_text() == "data"
 
 
+def test_no_folder_is_made_on_a_read_only_local_mount(tmp_path: Path) -> None:
+    (tmp_path / "shelf").mkdir()
+    manager = StorageManager(
+        {"shelf": {"type": "local", "path": str(tmp_path / "shelf"), "permissions": "readonly"}}
+    )
+    node = manager.node("shelf:new/folder/out.txt")
+    node.call("true", node)
+    assert not (tmp_path / "shelf/new").exists()
+
+
 def test_cloud_like_nodes_are_staged_and_changed_ones_uploaded(
     manager: StorageManager,
 ) -> None:
