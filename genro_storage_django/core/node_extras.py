@@ -11,9 +11,8 @@ import base64
 import http.client
 import urllib.error
 import urllib.request
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
-from .backends.base import Backend, StatResult
 from .errors import (
     InvalidURLError,
     NotAFileError,
@@ -24,7 +23,7 @@ from .errors import (
 from .modes import CHUNK_SIZE
 
 if TYPE_CHECKING:
-    from .manager import Mount
+    from .node import StorageNode
 
 __all__ = ["NodeExtras"]
 
@@ -34,52 +33,26 @@ class NodeExtras:
 
     __slots__ = ()
 
-    if TYPE_CHECKING:  # provided by StorageNode
-
-        @property
-        def backend(self) -> Backend: ...
-        @property
-        def mount(self) -> Mount: ...
-        @property
-        def location(self) -> str: ...
-        @property
-        def path(self) -> str: ...
-        @property
-        def fullpath(self) -> str: ...
-        @property
-        def suffix(self) -> str: ...
-        @property
-        def mimetype(self) -> str: ...
-        def stat(self) -> StatResult: ...
-        def require(self, action: str) -> None: ...
-        def stat_or_none(self) -> StatResult | None: ...
-        def url(self, expires_in: int | None = None) -> str | None: ...
-        def read_bytes(self) -> bytes: ...
-        def open(
-            self,
-            mode: str = "r",
-            *,
-            encoding: str | None = None,
-            errors: str | None = None,
-            newline: str | None = None,
-        ) -> IO[Any]: ...
+    @property
+    def _node(self) -> StorageNode:
+        return cast("StorageNode", self)  # NodeExtras is mixed into StorageNode only
 
     @property
     def ext(self) -> str:
         """The extension without its dot (``"pdf"``), ``""`` when there is none."""
-        return self.suffix[1:]
+        return self._node.suffix[1:]
 
     def splitext(self) -> tuple[str, str]:
         """``(path without the extension, extension with its dot)``, as ``os.path.splitext``
         of the mount-relative path: ``("docs/report", ".pdf")``."""
-        suffix = self.suffix
-        return (self.path[: -len(suffix)], suffix) if suffix else (self.path, "")
+        node = self._node
+        return (node.path[: -len(node.suffix)], node.suffix) if node.suffix else (node.path, "")
 
     @property
     def ext_attributes(self) -> tuple[float | None, int | None, bool]:
         """``(mtime, size, is_dir)`` from one stat: ``(None, None, False)`` when nothing is
         there, and a ``None`` size for a directory."""
-        found = self.stat_or_none()
+        found = self._node.stat_or_none()
         if found is None:
             return None, None, False
         return found.mtime, None if found.is_dir else found.size, found.is_dir
@@ -89,43 +62,47 @@ class NodeExtras:
         """The absolute disk path on local mounts (the file need not exist yet), else None.
 
         For a path to give an external tool on any mount, use ``local_path()``."""
-        return self.backend.local_file(self.location)
+        node = self._node
+        return node.backend.local_file(node.location)
 
     def internal_url(self, nocache: bool = False) -> str | None:
         """The file's URL under the mount's ``base_url`` (local and http mounts), else
         None. ``nocache=True`` adds ``?mtime=<seconds>``, so that browsers fetch a changed
         file again rather than their cached copy."""
-        if "base_url" not in self.mount.config:
+        node = self._node
+        if "base_url" not in node.mount.config:
             return None
-        url = self.url()
+        url = node.url()
         if url is None or not nocache:
             return url
-        mtime = self.stat().mtime
+        mtime = node.stat().mtime
         return url if mtime is None else f"{url}?mtime={int(mtime)}"
 
     def to_base64(self, mime: str | None = None, include_uri: bool = True) -> str:
         """The content in base64: a ``data:`` URI by default (``mime`` guessed from the
         name unless given), the bare base64 text with ``include_uri=False``."""
-        if self.stat().is_dir:
-            raise NotAFileError(f"Cannot encode directory {self.fullpath} as base64")
-        encoded = base64.b64encode(self.read_bytes()).decode("ascii")
+        node = self._node
+        if node.stat().is_dir:
+            raise NotAFileError(f"Cannot encode directory {node.fullpath} as base64")
+        encoded = base64.b64encode(node.read_bytes()).decode("ascii")
         if not include_uri:
             return encoded
-        return f"data:{mime or self.mimetype};base64,{encoded}"
+        return f"data:{mime or node.mimetype};base64,{encoded}"
 
     def fill_from_url(self, url: str, timeout: float = 30) -> None:
         """Download ``url`` (``http://`` or ``https://``) into this file, streamed and
         atomic: a failed download leaves the previous content in place."""
+        node = self._node
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise InvalidURLError(
-                f"Invalid URL {url!r} for {self.fullpath}: only http:// and https:// are fetched"
+                f"Invalid URL {url!r} for {node.fullpath}: only http:// and https:// are fetched"
             )
-        self.require("write")  # refused before anything is downloaded
-        where = f"Failed to download {_without_query(url)} into {self.fullpath}"
+        node.require("write")  # refused before anything is downloaded
+        where = f"Failed to download {_without_query(url)} into {node.fullpath}"
         try:
             with (
                 urllib.request.urlopen(url, timeout=timeout) as response,
-                self.open("wb") as target,
+                node.open("wb") as target,
             ):
                 # A response is a buffered stream: a read shorter than asked is its end...
                 while chunk := response.read(CHUNK_SIZE):
