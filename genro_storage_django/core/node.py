@@ -11,7 +11,7 @@ import errno
 import mimetypes
 import os
 import posixpath
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
 
 from . import errors
@@ -20,7 +20,6 @@ from .backends.base import Backend, StatResult
 from .capabilities import BackendCapabilities
 from .commands import NodeCommands
 from .errors import raise_as_storage_error
-from .globbing import compile_glob
 from .http.wsgi import NodeServing
 from .listing import (
     UNSAFE_NAME,
@@ -35,6 +34,7 @@ from .listing import (
 from .node_content import NodeContent
 from .node_extras import NodeExtras
 from .node_links import NodeLinks, UrlSigner
+from .node_lookups import NodeLookups
 from .node_transfers import NodeTransfers
 from .paths import join, normalize
 
@@ -47,10 +47,18 @@ _ROOT_STAT = StatResult(name="", kind="directory")
 
 
 class StorageNode(
-    NodeContent, NodeLinks, NodeTransfers, NodeArchive, NodeCommands, NodeServing, NodeExtras
+    NodeContent,
+    NodeLinks,
+    NodeLookups,
+    NodeTransfers,
+    NodeArchive,
+    NodeCommands,
+    NodeServing,
+    NodeExtras,
 ):
     """A pathlib-like handle on ``mount:path``: naming, stat, listings and directories
-    here; content in :class:`NodeContent`, links in :class:`NodeLinks`, copies and moves in
+    here; content in :class:`NodeContent`, links in :class:`NodeLinks`, globs and name
+    lookups in :class:`NodeLookups`, copies and moves in
     :class:`NodeTransfers`, archives in :class:`NodeArchive`, external programs in
     :class:`NodeCommands`, WSGI serving in :class:`NodeServing`, genro-storage's
     conveniences in :class:`NodeExtras`.
@@ -282,30 +290,6 @@ class StorageNode(
         (from :meth:`walk_entries`): its location needs no new check."""
         return self._listed(f"{self._path}/{relative}" if self._path else relative)
 
-    def files_among(self, names: Iterable[str]) -> list[str]:
-        """Which of ``names`` (single names, no ``/``) are files directly in this directory.
-
-        What a lookup of a few candidate names costs on each backend: a stat per name on
-        local disk, one listing of the directory elsewhere.
-        """
-        candidates = list(names)
-        for name in candidates:
-            if "/" in name or not is_safe_name(name):
-                raise errors.UnsafePathError(f"not a single safe name: {name!r}")
-        try:
-            return self._mount.backend.files_among(self._loc(), candidates)
-        except Exception as exc:
-            self.raise_for(exc, "list")
-
-    def directory_stamp(self) -> Hashable | None:
-        """A value that changes whenever an entry of this directory is added, removed or
-        renamed, or None when the backend cannot vouch for one (then list again): lets a
-        caller keep what a listing told while the stamp holds."""
-        try:
-            return self._mount.backend.directory_stamp(self._loc())
-        except Exception as exc:
-            self.raise_for(exc, "stat")
-
     def iterdir(self) -> Iterator[StorageNode]:
         for child, _entry in self.scandir():
             yield child
@@ -351,19 +335,6 @@ class StorageNode(
             return found
         prefix = len(self._path) + 1
         return [(path[prefix:], entry) for path, entry in found]
-
-    def glob(self, pattern: str) -> list[StorageNode]:
-        """Files and directories below this node matching ``pattern`` (``**`` aware)."""
-        join("", pattern)  # a pattern obeys the path rules too: no '..', no absolute
-        matches = compile_glob(pattern)
-        found: set[str] = set()
-        for relative, _entry in self.walk_entries():
-            parts = relative.split("/")
-            for depth in range(1, len(parts) + 1):
-                candidate = "/".join(parts[:depth])
-                if matches(candidate):
-                    found.add(candidate)
-        return [self.child(path) for path in sorted(found)]
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         self.require("write")

@@ -12,15 +12,14 @@ the node turns them into the storage errors with the mount name in the message.
 from __future__ import annotations
 
 import contextlib
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from ..capabilities import BackendCapabilities
 from .atomic import AtomicWriter
+from .entries import Kind, PhysicalLocation, StatResult
 
 if TYPE_CHECKING:
     from ..config import MountContext
@@ -38,62 +37,12 @@ __all__ = [
     "to_timestamp",
 ]
 
-Kind = Literal["file", "directory"]
-
 #: What backends declared before :class:`BackendCapabilities` said it.
 _REPLACED_BY_CAPABILITIES = ("read_only", "has_directories", "keeps_mtime")
 
 #: Longest lifetime of a signed URL or upload (S3 SigV4 and GCS V4 cap it at 7 days).
 MAX_EXPIRY = 7 * 24 * 3600
 DEFAULT_EXPIRY = 3600
-
-
-@dataclass(frozen=True, slots=True)
-class PhysicalLocation:
-    """Where an entry's bytes really are, whatever mount names it.
-
-    ``store`` tells storage systems apart (equal for two mounts on the same disk,
-    bucket endpoint or in-memory store); ``path`` is the entry's "/"-separated path
-    inside that store, with the mount root applied and, on disk, symlinks resolved.
-    """
-
-    store: Hashable
-    path: str
-
-    @classmethod
-    def on_disk(cls, path: str) -> PhysicalLocation:
-        """A path on this machine's disks, whichever mount kind reaches it: symlinks
-        resolved, so a link into the tree is seen for what it points to."""
-        return cls("local-disk", os.path.realpath(path).replace(os.sep, "/"))
-
-
-@dataclass(slots=True)
-class StatResult:
-    """What one metadata call tells about an entry.
-
-    Not frozen: a sync builds one per listed file, and a frozen dataclass takes
-    three times as long to construct.
-
-    ``md5`` is set only when the backend reports a true MD5 of the content (an S3
-    multipart ETag is not one); ``etag`` is whatever opaque version tag it has.
-    """
-
-    name: str
-    kind: Kind
-    size: int = 0
-    mtime: float | None = None
-    etag: str | None = None
-    md5: str | None = None
-    content_type: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def is_file(self) -> bool:
-        return self.kind == "file"
-
-    @property
-    def is_dir(self) -> bool:
-        return self.kind == "directory"
 
 
 class Backend(ABC):
