@@ -109,8 +109,10 @@ DECLARED: dict[str, set[str]] = {
     "zip": _WRITABLE,
     "tar": _WRITABLE,
     "hashdir": _WRITABLE | {"directories", "keeps_mtime"},
-    # A relative mount answers its parent's: the class keeps the defaults.
+    # A relative mount answers its parent's, a mirror what all its mounts share: the
+    # classes keep the defaults (the conformance suite checks what the mounts answer).
     "relative": _WRITABLE | {"directories"},
+    "mirror": _WRITABLE | {"directories"},
 }
 ALIASES = {"gs": "gcs", "az": "azure", "abfs": "azure", "https": "http"}
 
