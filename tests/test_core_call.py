@@ -49,14 +49,20 @@ def test_an_output_in_a_new_local_folder_is_created(manager: StorageManager) -> 
     assert output.read_text() == "data"
 
 
-def test_no_folder_is_made_on_a_read_only_local_mount(tmp_path: Path) -> None:
+def test_a_read_only_local_mount_gives_programs_copies(tmp_path: Path) -> None:
     (tmp_path / "shelf").mkdir()
+    (tmp_path / "shelf" / "kept.txt").write_text("original")
     manager = StorageManager(
         {"shelf": {"type": "local", "path": str(tmp_path / "shelf"), "permissions": "readonly"}}
     )
     node = manager.node("shelf:new/folder/out.txt")
     node.call("true", node)
-    assert not (tmp_path / "shelf/new").exists()
+    assert not (tmp_path / "shelf/new").exists()  # no output folder made
+    kept = manager.node("shelf:kept.txt")
+    assert kept.call("cat", kept, return_output=True) == "original"
+    with pytest.raises(StoragePermissionError):
+        kept.call("sh", "-c", 'echo changed > "$1"', "sh", kept)
+    assert (tmp_path / "shelf" / "kept.txt").read_text() == "original"  # the file itself
 
 
 def test_cloud_like_nodes_are_staged_and_changed_ones_uploaded(

@@ -125,11 +125,12 @@ def _run(args: Sequence[object], return_output: bool, options: dict[str, Any]) -
                 continue
             node = cast("StorageNode", arg)
             direct = node.backend.local_file(node.location)
-            if direct is not None:
-                # An output in a folder that does not exist yet: the program expects it there
-                # (not on a mount that refuses writes: making the folder would be one).
-                if node.mount.permissions.can_write:
-                    make_dirs(os.path.dirname(direct), exist_ok=True)
+            # The real file only where the mount lets it be changed: a program given a
+            # read-only mount's file could rewrite it. There it works on a copy, as on a
+            # cloud mount, whose changes the mount then refuses.
+            if direct is not None and node.mount.permissions.can_write:
+                # An output in a folder that does not exist yet: the program expects it there.
+                make_dirs(os.path.dirname(direct), exist_ok=True)
                 command.append(direct)
                 continue
             if scratch is None:
