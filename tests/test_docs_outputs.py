@@ -99,7 +99,6 @@ def test_content_disposition_shown_is_the_header() -> None:
 
 
 def test_timeout_options_of_the_production_page_reach_the_filesystems() -> None:
-    from genro_storage_django.core import StorageManager
     from genro_storage_django.core.backends import timeouts
     from tests.support.servers import AZURE_ACCOUNT, AZURE_KEY
 
