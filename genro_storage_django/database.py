@@ -89,16 +89,17 @@ class OrmChunkStore(ChunkStore):
         return FileRow(*rows[0]) if rows else None
 
     def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
-        fields = [f"file__{name}" for name in _FILE_FIELDS]
         with self._errors():
-            rows = list(
-                self.chunks.filter(file__path=path, index=0).values_list(*fields, "data")[:1]
-            )
+            rows = list(self.files.filter(path=path).values_list(*_FILE_FIELDS, "data")[:1])
         return (FileRow(*rows[0][:5]), bytes(rows[0][5])) if rows else None
 
     def chunk(self, file_id: int, index: int) -> bytes | None:
         with self._errors():
-            rows = list(self.chunks.filter(file_id=file_id, index=index).values_list("data")[:1])
+            if index == 0:
+                rows = list(self.files.filter(id=file_id).values_list("data")[:1])
+            else:
+                found = self.chunks.filter(file_id=file_id, index=index)
+                rows = list(found.values_list("data")[:1])
         return bytes(rows[0][0]) if rows else None
 
     def files_below(self, prefix: str) -> list[FileRow]:
@@ -115,15 +116,25 @@ class OrmChunkStore(ChunkStore):
             return bool(paths) and bool(self.files.filter(path__in=paths).exists())
 
     def insert_file(
-        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None
+        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None, data: bytes
     ) -> int:
         with self._errors():
-            row = self.files.create(path=path, size=size, mtime=mtime, md5=md5, staged=staged)
+            row = self.files.create(
+                path=path, size=size, mtime=mtime, md5=md5, staged=staged, data=data
+            )
         return int(row.pk)
 
-    def insert_chunk(self, file_id: int, index: int, data: bytes | memoryview) -> None:
+    def rewrite(self, file_id: int, size: int, mtime: float, md5: str, data: bytes) -> None:
         with self._errors():
-            self.chunks.create(file_id=file_id, index=index, data=bytes(data))
+            self.files.filter(id=file_id).update(size=size, mtime=mtime, md5=md5, data=data)
+
+    def insert_chunk(self, file_id: int, index: int, data: bytes) -> None:
+        with self._errors():
+            self.chunks.create(file_id=file_id, index=index, data=data)
+
+    def delete_chunks(self, file_id: int) -> None:
+        with self._errors():
+            self.chunks.filter(file_id=file_id).delete()
 
     def touch_staged(self, file_id: int, when: float) -> bool:
         with self._errors():

@@ -1,8 +1,9 @@
 """The tables of ``database`` mounts (:mod:`genro_storage_django.database`).
 
-A file is a :class:`StoredFile` row and its content :class:`StoredChunk` rows of 1 MiB
-(the last one shorter); a row with no ``path`` is a write in progress (``staged`` is the
-time of its last chunk). Every ``database`` mount of one database shares these tables.
+A file is a :class:`StoredFile` row holding its first 1 MiB of content, and the rest is
+:class:`StoredChunk` rows of 1 MiB (the last one shorter); a row with no ``path`` is a
+write in progress (``staged`` is the time of its last chunk). Every ``database`` mount
+of one database shares these tables.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class StoredFile(models.Model):
     mtime = models.FloatField()
     md5 = models.CharField(max_length=32)
     staged = models.FloatField(null=True, db_index=True)
+    #: Chunk 0, in the row itself: a small file is one row.
+    data = models.BinaryField(default=b"")
 
     class Meta:
         db_table = FILE_TABLE

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.checks import Warning
+from django.core.management import call_command
 from django.db import connections
 from pytest_django.fixtures import Settings
 
@@ -89,10 +90,12 @@ def test_a_replaced_file_fails_the_reader_rather_than_mix(root: StorageNode) -> 
 def test_rows_are_what_the_files_are(root: StorageNode, files_database: str) -> None:
     (root / "a" / "b.txt").write_bytes(b"hello")
     row = StoredFile.objects.using(files_database).get(path="a/b.txt")
-    assert (row.size, row.md5) == (5, hashlib.md5(b"hello").hexdigest())
+    assert (row.size, row.md5, bytes(row.data)) == (5, hashlib.md5(b"hello").hexdigest(), b"hello")
     assert str(row) == "a/b.txt"
-    chunk = StoredChunk.objects.using(files_database).get(file=row)
-    assert str(chunk) == "chunk 0 of a/b.txt"
+    assert not StoredChunk.objects.using(files_database).exists()  # one row for a small file
+    (root / "a" / "b.txt").write_bytes(b"h" * (CHUNK_BYTES + 1))
+    chunk = StoredChunk.objects.using(files_database).get()
+    assert str(chunk) == "chunk 1 of a/b.txt"
     assert root.backend.describe() == f"database ({files_database})"
 
 
@@ -122,3 +125,24 @@ def test_missing_tables_are_a_warning_and_a_clear_error(
             editor.create_model(StoredFile)
             editor.create_model(StoredChunk)
     assert check_database_tables(None, databases=[files_database_sqlite]) == []
+
+
+def test_the_second_migration_moves_chunk_0_into_the_file_row(files_database_sqlite: str) -> None:
+    alias = files_database_sqlite
+    call_command("migrate", "genro_storage_django", "0001", database=alias, verbosity=0)
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO genro_storage_file (id, path, size, mtime, md5, staged)"
+                " VALUES (1, 'old.txt', 3, 0, '', NULL)"
+            )
+            cursor.execute(
+                'INSERT INTO genro_storage_chunk (file_id, "index", data) VALUES (1, 0, %s)',
+                [b"old"],
+            )
+    finally:
+        call_command("migrate", "genro_storage_django", database=alias, verbosity=0)
+    node = StorageManager({"m": _mount(alias)}).node("m:old.txt")
+    assert node.read_bytes() == b"old"
+    assert not StoredChunk.objects.using(alias).exists()
+    StoredFile.objects.using(alias).all().delete()

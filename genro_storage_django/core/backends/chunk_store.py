@@ -46,11 +46,12 @@ class ChunkStore(ABC):
 
     @abstractmethod
     def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
-        """The file at ``path`` and its chunk 0, read together (one query)."""
+        """The file at ``path`` and its chunk 0, read together (one query: chunk 0 is
+        kept in the file's row, so that a small file is one row)."""
 
     @abstractmethod
     def chunk(self, file_id: int, index: int) -> bytes | None:
-        """Chunk ``index`` of a file; None when the file is gone."""
+        """Chunk ``index`` of a file (0 included); None when the file is gone."""
 
     @abstractmethod
     def files_below(self, prefix: str) -> list[FileRow]:
@@ -65,12 +66,22 @@ class ChunkStore(ABC):
 
     @abstractmethod
     def insert_file(
-        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None
+        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None, data: bytes
     ) -> int:
-        """A new file row (``path`` None: staged, ``staged`` its last activity); its id."""
+        """A new file row with its chunk 0 (``path`` None: staged, ``staged`` its last
+        activity); its id."""
 
     @abstractmethod
-    def insert_chunk(self, file_id: int, index: int, data: bytes | memoryview) -> None: ...
+    def rewrite(self, file_id: int, size: int, mtime: float, md5: str, data: bytes) -> None:
+        """Give a file new content of one chunk, in place."""
+
+    @abstractmethod
+    def insert_chunk(self, file_id: int, index: int, data: bytes) -> None:
+        """Chunk ``index`` (1 or more) of a file."""
+
+    @abstractmethod
+    def delete_chunks(self, file_id: int) -> None:
+        """Delete the chunks after chunk 0 of a file."""
 
     @abstractmethod
     def touch_staged(self, file_id: int, when: float) -> bool:

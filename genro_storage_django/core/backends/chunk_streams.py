@@ -25,7 +25,7 @@ def _ancestors(path: str) -> list[str]:
 def publish(
     store: ChunkStore,
     path: str,
-    content: bytes | memoryview | int,
+    content: bytes | int,
     size: int,
     md5: str,
     *,
@@ -38,13 +38,22 @@ def publish(
         if old is not None:
             if exclusive:
                 raise FileExistsError(errno.EEXIST, "already exists", path)
+            # A file was there: its parents are directories, its path no directory.
+            if isinstance(content, bytes):
+                # One row rewritten in place: a small file replaced costs what a raw
+                # blob update does.
+                store.rewrite(old.id, size, time.time(), md5, content)
+                if old.size > CHUNK_BYTES:
+                    store.delete_chunks(old.id)
+                return
             store.delete_files([old.id])
-        elif store.has_file_below(path + "/"):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
-        if store.any_file(_ancestors(path)):
-            raise NotADirectoryError(errno.ENOTDIR, "a parent is a file", path)
-        if not isinstance(content, int):
-            store.insert_chunk(store.insert_file(path, size, time.time(), md5, None), 0, content)
+        else:
+            if store.has_file_below(path + "/"):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+            if store.any_file(_ancestors(path)):
+                raise NotADirectoryError(errno.ENOTDIR, "a parent is a file", path)
+        if isinstance(content, bytes):
+            store.insert_file(path, size, time.time(), md5, None, content)
         elif not store.publish(content, path, size, time.time(), md5):
             raise _abandoned(path)
 
@@ -67,6 +76,7 @@ class ChunkWriter(AtomicWriter):
         self.digest = hashlib.md5(usedforsecurity=False)
         self.size = 0
         self.staged: int | None = None
+        #: Chunks staged so far (chunk 0 in the staged row itself).
         self.chunks = 0
 
     def write(self, data: Any) -> int:
@@ -87,7 +97,9 @@ class ChunkWriter(AtomicWriter):
                 abandoned = self.store.stale_staged(now - STALE_AFTER)
                 if abandoned:
                     self.store.delete_files(abandoned)
-                self.staged = self.store.insert_file(None, 0, now, "", now)
+                self.staged = self.store.insert_file(None, 0, now, "", now, data)
+            self.chunks = 1
+            return
         with self.store.transaction():
             if not self.store.touch_staged(self.staged, now):
                 raise _abandoned(self.path)

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS file (
     size INTEGER NOT NULL,
     mtime REAL NOT NULL,
     md5 TEXT NOT NULL,
-    staged REAL
+    staged REAL,
+    data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS file_staged ON file (staged) WHERE staged IS NOT NULL;
 CREATE TABLE IF NOT EXISTS chunk (
@@ -54,13 +55,17 @@ def _end_of(prefix: str) -> str:
     return prefix[:-1] + _AFTER_SLASH if prefix else "\U0010ffff"
 
 
+def _os_error(exc: sqlite3.Error, path: str) -> OSError:
+    # "database is locked" past the timeout, a corrupt or unreadable file: storage errors.
+    return OSError(errno.EIO, f"SQLite: {exc}", path)
+
+
 @contextlib.contextmanager
 def _as_os_errors(path: str) -> Iterator[None]:
-    # "database is locked" past the timeout, a corrupt or unreadable file: storage errors.
     try:
         yield
     except sqlite3.Error as exc:
-        raise OSError(errno.EIO, f"SQLite: {exc}", path) from exc
+        raise _os_error(exc, path) from exc
 
 
 class SQLiteChunkStore(ChunkStore):
@@ -104,13 +109,19 @@ class SQLiteChunkStore(ChunkStore):
                     self._schema_ready = True
         return connection
 
+    # The two hot paths catch the errors inline: a context manager per query would
+    # cost as much as the query of a small file.
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        with _as_os_errors(self.path):
+        try:
             return self.db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise _os_error(exc, self.path) from exc
 
     def _run(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
-        with _as_os_errors(self.path):
+        try:
             return self.db.execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _os_error(exc, self.path) from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -142,14 +153,17 @@ class SQLiteChunkStore(ChunkStore):
 
     def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
         rows = self._rows(
-            "SELECT f.id, f.path, f.size, f.mtime, f.md5, c.data FROM file f"
-            " JOIN chunk c ON c.file_id = f.id AND c.idx = 0 WHERE f.path = ?",
-            (path,),
+            "SELECT id, path, size, mtime, md5, data FROM file WHERE path = ?", (path,)
         )
         return (FileRow(*rows[0][:5]), rows[0][5]) if rows else None
 
     def chunk(self, file_id: int, index: int) -> bytes | None:
-        rows = self._rows("SELECT data FROM chunk WHERE file_id = ? AND idx = ?", (file_id, index))
+        if index == 0:
+            rows = self._rows("SELECT data FROM file WHERE id = ?", (file_id,))
+        else:
+            rows = self._rows(
+                "SELECT data FROM chunk WHERE file_id = ? AND idx = ?", (file_id, index)
+            )
         return rows[0][0] if rows else None
 
     def files_below(self, prefix: str) -> list[FileRow]:
@@ -171,17 +185,26 @@ class SQLiteChunkStore(ChunkStore):
         return bool(self._rows(f"SELECT 1 FROM file WHERE path IN ({marks}) LIMIT 1", paths))
 
     def insert_file(
-        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None
+        self, path: str | None, size: int, mtime: float, md5: str, staged: float | None, data: bytes
     ) -> int:
         cursor = self._run(
-            "INSERT INTO file (path, size, mtime, md5, staged) VALUES (?, ?, ?, ?, ?)",
-            (path, size, mtime, md5, staged),
+            "INSERT INTO file (path, size, mtime, md5, staged, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (path, size, mtime, md5, staged, data),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def insert_chunk(self, file_id: int, index: int, data: bytes | memoryview) -> None:
+    def rewrite(self, file_id: int, size: int, mtime: float, md5: str, data: bytes) -> None:
+        self._run(
+            "UPDATE file SET size = ?, mtime = ?, md5 = ?, data = ? WHERE id = ?",
+            (size, mtime, md5, data, file_id),
+        )
+
+    def insert_chunk(self, file_id: int, index: int, data: bytes) -> None:
         self._run("INSERT INTO chunk (file_id, idx, data) VALUES (?, ?, ?)", (file_id, index, data))
+
+    def delete_chunks(self, file_id: int) -> None:
+        self._run("DELETE FROM chunk WHERE file_id = ?", (file_id,))
 
     def touch_staged(self, file_id: int, when: float) -> bool:
         cursor = self._run(
