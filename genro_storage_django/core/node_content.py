@@ -40,6 +40,7 @@ class NodeContent:
         @property
         def fullpath(self) -> str: ...
         def stat(self) -> StatResult: ...
+        def stat_or_none(self) -> StatResult | None: ...
         def exists(self) -> bool: ...
         def require(self, action: str) -> None: ...
         def raise_for(self, exc: BaseException, action: str) -> NoReturn: ...
@@ -146,11 +147,8 @@ class NodeContent:
     def _holds(self, data: bytes) -> bool:
         """Whether the file already holds exactly ``data``: sizes first, then the store's
         MD5 when it has one, else the content itself, streamed."""
-        try:
-            found = self.stat()
-        except FileNotFoundError:
-            return False
-        if not found.is_file or found.size != len(data):
+        found = self.stat_or_none()
+        if found is None or not found.is_file or found.size != len(data):
             return False
         if found.md5:
             return found.md5 == hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -190,7 +188,11 @@ class NodeContent:
                 )
             return self.write_text(data, encoding, skip_if_unchanged=skip_if_unchanged)
         if mode == "wb":
-            return self.write_bytes(data, skip_if_unchanged=skip_if_unchanged)  # type: ignore[arg-type]
+            if isinstance(data, str):
+                raise ContentTypeError(
+                    f"cannot write {self.fullpath}: mode 'wb' writes bytes, not str"
+                )
+            return self.write_bytes(data, skip_if_unchanged=skip_if_unchanged)
         raise InvalidModeError(f"write mode must be 'w' (text) or 'wb' (bytes), not {mode!r}")
 
     def touch(self) -> None:
