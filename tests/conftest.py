@@ -138,6 +138,8 @@ def make_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> S
         return manager
     if kind.startswith("mirror-"):
         return mirror_manager(kind, tmp_path, request)
+    if kind.startswith("cache-"):
+        return cache_manager(kind, tmp_path, request)
     return StorageManager({"m": MOUNT_KINDS[kind](tmp_path, request)})
 
 
@@ -159,6 +161,20 @@ def mirror_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     return StorageManager(configs)
 
 
+def cache_manager(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageManager:
+    """``cache-<validate>-<kind>``: a cache ``m`` over an origin of that kind, its copies
+    in a local directory (on a memory mount when the origin is memory)."""
+    _cache, validate, origin = kind.split("-", 2)
+    configs: dict[str, Any] = {"origin": MOUNT_KINDS[origin](tmp_path, request)}
+    cache = {"type": "cache", "origin": "origin", "validate": validate, "ttl": 30}
+    if origin == "memory":
+        configs["scratch"] = {"type": "memory"}
+        cache["store"] = "scratch"
+    else:
+        cache["path"] = str(tmp_path / "cache")
+    return StorageManager({**configs, "m": cache})
+
+
 def _on_cloud(kind: str) -> bool:
     return any(part in CLOUD_KINDS for part in kind.replace("+", "-").split("-"))
 
@@ -172,6 +188,7 @@ def all_kinds() -> list[Any]:
     composites += ["zip-of-s3"]  # an archive read by ranges from a bucket, uploaded whole
     composites += ["mirror-all-local+memory", "mirror-primary-memory+local"]
     composites += ["mirror-quorum-local+memory+s3", "mirror-all-s3+gcs+azure"]
+    composites += ["cache-etag-local", "cache-ttl-memory", "cache-etag-s3", "cache-immutable-gcs"]
     return [
         pytest.param(kind, id=kind, marks=[pytest.mark.cloud] if _on_cloud(kind) else [])
         for kind in [*MOUNT_KINDS, *composites]

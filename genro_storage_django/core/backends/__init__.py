@@ -50,6 +50,7 @@ BUILTIN_TYPES = {
     "tar": "tar:TarBackend",
     "hashdir": "hashdir:HashdirBackend",
     "mirror": "mirror:MirrorBackend",
+    "cache": "cache:CacheBackend",
     "fsspec": "generic:GenericFsspecBackend",
 }
 

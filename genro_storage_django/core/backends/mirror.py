@@ -22,10 +22,10 @@ from ..capabilities import BackendCapabilities
 from ..config import invalid
 from ..errors import MirrorWriteError, StorageUnavailableError, UnsafePathError
 from ..paths import is_valid_mount_name, join, normalize, split_fullpath
-from . import default_registry
 from .base import AtomicWriter, Backend, Kind, StatResult
 from .composite import CompositeBackend
 from .fanout import ChildCalls, FanOutWriter, Outcome
+from .local_dir import local_directory
 from .mirror_journal import Operation, RepairJournal, default_journal_dir
 
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ class MirrorBackend(CompositeBackend):
             )
         else:
             directory = str(options.get("journal_dir") or default_journal_dir())
-            self.journal = RepairJournal(_local_journal(directory, context), mount_name)
+            self.journal = RepairJournal(
+                local_directory(directory, "mirror-journal", context), mount_name
+            )
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -344,20 +346,3 @@ def _journal_mount(journal: Any) -> tuple[str, str]:
     if not is_valid_mount_name(name):
         raise ValueError(journal)
     return name, normalize(sub)
-
-
-def _local_journal(directory: str, context: MountContext) -> Callable[[], Backend]:
-    """The default journal: a local directory, made on first use."""
-    backend: list[Backend] = []
-
-    def get() -> Backend:
-        if not backend:
-            os.makedirs(directory, exist_ok=True)
-            options = {"name": "mirror-journal", "type": "local", "path": directory}
-            # Through the registry: the local module imports the manager, which imports this.
-            local = default_registry.get("local")
-            assert local is not None
-            backend.append(local("mirror-journal", options, context))
-        return backend[0]
-
-    return get
