@@ -293,3 +293,19 @@ def test_a_mount_with_a_callable_path_has_a_local_mounts_capabilities(tmp_path: 
     routed.write_bytes(b"kept")
     assert routed.backend.set_mtime(routed.backend.locate(routed.path), 1_700_000_000.0)
     assert routed.url() == "/t/a.txt"
+
+
+def test_virtual_nodes_say_they_are_read_only() -> None:
+    manager = StorageManager({"mem": {"type": "memory"}})
+    first, second = manager.node("mem:a.txt"), manager.node("mem:b.txt")
+    first.write_text("one\n")
+    second.write_text("two\n")
+    for virtual in (manager.iternode(first, second), manager.diffnode(first, second)):
+        caps = virtual.capabilities
+        assert caps.read and caps.readonly
+        assert not (caps.write or caps.list_dir or caps.presigned_urls)
+        assert virtual.read_bytes()  # readable, as declared
+        with virtual.open("rb") as stream:
+            assert stream.seekable() is caps.seek_support
+        with pytest.raises(ValueError, match="read-only"):
+            virtual.write_bytes(b"x")

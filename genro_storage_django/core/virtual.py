@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from .archive import ZipTarget, archive_members, write_zip
+from .capabilities import BackendCapabilities
 from .errors import VirtualNodeError
 from .modes import CHUNK_SIZE
 
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from .node import StorageNode
 
 __all__ = ["DiffNode", "IterNode", "VirtualNode"]
+
+# Content made when read, stored nowhere: nothing to write, list or sign. A concatenation
+# streams its sources (no seeking); a diff is made whole, in memory.
+_STREAMED = BackendCapabilities.read_only(list_dir=False, directories=False, seek_support=False)
+_IN_MEMORY = BackendCapabilities.read_only(list_dir=False, directories=False)
 
 
 class VirtualNode:
@@ -64,6 +70,11 @@ class VirtualNode:
 
     def is_dir(self) -> bool:
         return False
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        """Read-only, as a node's ``capabilities`` say it (there is no backend to ask)."""
+        return _IN_MEMORY
 
     @property
     def ext_attributes(self) -> tuple[float | None, int | None, bool]:
@@ -127,6 +138,10 @@ class IterNode(VirtualNode):
     def __init__(self, manager: StorageManager, sources: Iterable[StorageNode | VirtualNode]):
         super().__init__(manager)
         self._sources: list[StorageNode | VirtualNode] = list(sources)
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return _STREAMED
 
     @property
     def sources(self) -> list[StorageNode | VirtualNode]:
