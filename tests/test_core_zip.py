@@ -428,3 +428,35 @@ def test_processes_writing_one_archive_lose_nothing(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "disk" / "site.zip") as archive:
         assert len(archive.namelist()) == 30
     assert os.listdir(tmp_path / "disk") == ["site.zip"]  # the lock's file went with it
+
+
+def test_two_mounts_of_one_archive(tmp_path: Path) -> None:
+    """Threads writing through two mounts of one archive take turns; one thread cannot
+    hold it through both at once (it would wait for itself)."""
+    first = zip_mount(tmp_path)
+    second = StorageManager(
+        {
+            "d": {"type": "local", "path": str(tmp_path / "disk")},
+            "y": {"type": "zip", "path": "d:site.zip"},
+        }
+    )
+
+    def write(manager: StorageManager, mount: str) -> None:
+        for number in range(10):
+            manager.node(f"{mount}:{mount}/f{number}.txt").write_bytes(b"x")
+
+    workers = [
+        threading.Thread(target=write, args=(manager, mount))
+        for manager, mount in ((first, "z"), (second, "y"))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(list(first.node("z:").walk_files())) == 20
+    with first.node("z:").backend.batch_writes():
+        first.node("z:held.txt").write_bytes(b"held")
+        with pytest.raises(StorageError, match="another mount"):
+            second.node("y:waits-for-itself.txt").write_bytes(b"x")
+    assert first.node("z:held.txt").exists()
+    assert not first.node("z:waits-for-itself.txt").exists()

@@ -6,20 +6,30 @@ beside the file. A waiter may so lock a sibling that was removed meanwhile: it c
 that the name still leads to the file it locked, and starts over when not. A process
 that dies holding the lock loses it with its descriptors; the sibling it leaves is swept
 as a stale temporary file (:mod:`.local_temps`).
+
+``flock`` does not tell one process's holders apart, so within a process the lock is
+also a thread lock per file: another thread waits for it, and the thread already
+holding it (through another mount of the same file) gets an error rather than waiting
+for itself forever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
+import threading
 
 from ..paths import TEMP_PREFIX
 
 __all__ = ["FileLock"]
 
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_REGISTRY = threading.Lock()
+#: lock file -> (its thread lock, the thread holding it or None)
+_IN_PROCESS: dict[str, tuple[threading.Lock, list[int | None]]] = {}
 
 
 class FileLock:
@@ -34,6 +44,24 @@ class FileLock:
     def acquire(self) -> bool:
         """Wait for the lock; False (not locked) when ``target``'s directory does not exist,
         which no other process can have written into either."""
+        if self._fd is not None:
+            return True
+        with _REGISTRY:
+            thread_lock, holder = _IN_PROCESS.setdefault(self.path, (threading.Lock(), [None]))
+        if holder[0] == threading.get_ident():
+            raise OSError(errno.EDEADLK, "already being written through another mount", self.path)
+        thread_lock.acquire()
+        holder[0] = threading.get_ident()
+        locked = False
+        try:
+            locked = self._lock_file()
+        finally:
+            if not locked:
+                holder[0] = None
+                thread_lock.release()
+        return locked
+
+    def _lock_file(self) -> bool:
         while self._fd is None:
             try:
                 fd = os.open(self.path, _OPEN_FLAGS, 0o600)
@@ -58,6 +86,9 @@ class FileLock:
                     os.unlink(self.path)
             finally:
                 os.close(fd)
+                thread_lock, holder = _IN_PROCESS[self.path]
+                holder[0] = None
+                thread_lock.release()
 
 
 def _same_file(locked: os.stat_result, path: str) -> bool:
