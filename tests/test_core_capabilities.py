@@ -109,10 +109,12 @@ DECLARED: dict[str, set[str]] = {
     "zip": _WRITABLE,
     "tar": _WRITABLE,
     "hashdir": _WRITABLE | {"directories", "keeps_mtime"},
-    # A relative mount answers its parent's, a mirror what all its mounts share: the
-    # classes keep the defaults (the conformance suite checks what the mounts answer).
+    # A relative mount answers its parent's, a mirror what all its mounts share, a cache
+    # its origin's: the classes keep the defaults (the conformance suite checks what the
+    # mounts answer).
     "relative": _WRITABLE | {"directories"},
     "mirror": _WRITABLE | {"directories"},
+    "cache": _WRITABLE | {"directories"},
 }
 ALIASES = {"gs": "gcs", "az": "azure", "abfs": "azure", "https": "http"}
 
