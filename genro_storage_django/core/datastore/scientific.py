@@ -125,13 +125,12 @@ class DataFrameHandler(DataHandler):
 
     def read(self, stream: IO[bytes], extension: str) -> Any:
         parquet = optional_import("pyarrow.parquet")
-        metadata = parquet.read_schema(stream).metadata or {}
-        stream.seek(0)
-        if b"pandas" in metadata or importlib.util.find_spec("polars") is None:
-            pandas = optional_import("pandas")
-            return pandas.read_parquet(stream)
+        table = parquet.read_table(stream)  # one pass, whichever library gets the table
+        if b"pandas" in (table.schema.metadata or {}) or importlib.util.find_spec("polars") is None:
+            optional_import("pandas")
+            return table.to_pandas()
         polars = optional_import("polars")
-        return polars.read_parquet(stream)
+        return polars.from_arrow(table)
 
 
 class ImageHandler(DataHandler):
