@@ -75,6 +75,12 @@ def test_the_test_settings_are_clean() -> None:
         ),
         ({"m": {"type": "zip", "path": "m:inside-itself.zip"}}, "genro_storage_django.E014"),
         ({"m": {"type": "zip", "path": "/srv/"}}, "genro_storage_django.E014"),
+        ({"m": {"type": "tar", "path": "/srv/site.rar"}}, "genro_storage_django.E014"),
+        ({"m": {"type": "hashdir", "path": "objects"}}, "genro_storage_django.E004"),
+        (
+            {"m": {"type": "hashdir", "path": "/srv/objects", "levels": 9}},
+            "genro_storage_django.E008",
+        ),
         ("not a mapping or list", "genro_storage_django.E008"),
         ({"m": {"type": "memory", "serve": "everyone"}}, "genro_storage_django.E009"),
         ({"m": {"type": "memory", "serve_permission": "nodot"}}, "genro_storage_django.E009"),
