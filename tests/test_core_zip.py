@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import stat
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -460,3 +462,43 @@ def test_two_mounts_of_one_archive(tmp_path: Path) -> None:
             second.node("y:waits-for-itself.txt").write_bytes(b"x")
     assert first.node("z:held.txt").exists()
     assert not first.node("z:waits-for-itself.txt").exists()
+
+
+def test_kill_mid_batch_keeps_the_old_archive(tmp_path: Path) -> None:
+    manager = zip_mount(tmp_path)
+    manager.node("z:old.txt").write_bytes(b"old")
+    before = (tmp_path / "disk" / "site.zip").read_bytes()
+    started = tmp_path / "started"
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from genro_storage_django.core import StorageManager
+        manager = StorageManager({{
+            "disk": {{"type": "local", "path": {str(tmp_path / "disk")!r}}},
+            "z": {{"type": "zip", "path": "disk:site.zip"}},
+        }})
+        with manager.node("z:").backend.batch_writes():
+            manager.node("z:old.txt").write_bytes(b"new")
+            Path({str(started)!r}).touch()
+            number = 0
+            while True:
+                number += 1
+                manager.node(f"z:more/{{number}}.txt").write_bytes(b"more")
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert child.poll() is None, "the writer died on its own"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert (tmp_path / "disk" / "site.zip").read_bytes() == before
+    assert [c.path for c in manager.node("disk:").children()] == ["site.zip"]  # lock hidden
+    # The kernel let go of the dead writer's lock: the next write goes through.
+    manager.node("z:after.txt").write_bytes(b"after")
+    assert [c.path for c in manager.node("z:").children()] == ["after.txt", "old.txt"]
+    assert manager.node("z:old.txt").read_bytes() == b"old"
