@@ -133,6 +133,13 @@ def test_empty_and_unbuilt_configurations() -> None:
         StorageManager(StorageConfig())
 
 
+def test_the_core_gives_the_grammar_on_demand() -> None:
+    from genro_storage_django import core
+
+    assert core.StorageConfig is StorageConfig
+    assert "StorageConfig" not in core.__all__  # `import *` must not need the extra
+
+
 def test_the_manager_exposes_the_vocabulary() -> None:
     assert StorageManager.grammar is StorageGrammar
     assert StorageManager().grammar is StorageGrammar

@@ -52,6 +52,7 @@ from .uploads import PresignedUpload, UploadVerificationError
 
 if TYPE_CHECKING:
     from .backends.fsspec_base import FsspecBackend
+    from .storage_grammar import StorageConfig as StorageConfig  # not in __all__: an extra
 
 __all__ = [
     "AtomicWriter",
@@ -114,4 +115,10 @@ def __getattr__(name: str) -> object:
         from .backends.fsspec_base import FsspecBackend
 
         return FsspecBackend
+    # genro-storage's configuration grammar needs the optional ``grammar`` extra: imported
+    # when asked for, and left out of ``__all__`` so ``import *`` works without it.
+    if name == "StorageConfig":
+        from .storage_grammar import StorageConfig as StorageConfig  # not in __all__: an extra
+
+        return StorageConfig
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
