@@ -282,3 +282,24 @@ def test_backend_calls_the_node_checks_first(root: StorageNode) -> None:
     with pytest.raises(OSError, match="write abandoned"):
         publish(backend.store, "never", 12345, 0, "", exclusive=False)
     assert not (root / "never").exists()
+
+
+def test_a_large_file_replaced_by_a_small_one_leaves_no_chunk(
+    root: StorageNode, db_path: Path
+) -> None:
+    node = root / "shrinks.bin"
+    node.write_bytes(b"L" * (2 * CHUNK_BYTES + 1))
+    assert _count(db_path, "SELECT count(*) FROM chunk") == 2
+    node.write_bytes(b"small")
+    assert _count(db_path, "SELECT count(*) FROM chunk") == 0
+    assert node.read_bytes() == b"small"
+
+
+def test_a_broken_database_is_a_storage_error(root: StorageNode, db_path: Path) -> None:
+    (root / "f.txt").write_bytes(b"1")
+    with sqlite3.connect(db_path) as db:
+        db.execute("DROP TABLE file")
+    with pytest.raises(StorageError, match="no such table"):
+        (root / "f.txt").read_bytes()
+    with pytest.raises(StorageError, match="no such table"):
+        (root / "g.txt").write_bytes(b"2")

@@ -87,6 +87,19 @@ def test_a_replaced_file_fails_the_reader_rather_than_mix(root: StorageNode) -> 
     assert node.md5hash() == hashlib.md5(b"n" * (2 * CHUNK_BYTES)).hexdigest()
 
 
+def test_seeks_back_and_shrinks(root: StorageNode, files_database: str) -> None:
+    data = bytes(range(256)) * (2 * CHUNK_BYTES // 256) + b"tail"
+    node = root / "s.bin"
+    node.write_bytes(data)
+    with node.open("rb") as stream:
+        stream.seek(CHUNK_BYTES + 5)
+        assert stream.read(3) == data[CHUNK_BYTES + 5 : CHUNK_BYTES + 8]
+        stream.seek(7)  # back to chunk 0, which is in the file's row
+        assert stream.read(3) == data[7:10]
+    node.write_bytes(b"small")
+    assert not StoredChunk.objects.using(files_database).exists()
+
+
 def test_rows_are_what_the_files_are(root: StorageNode, files_database: str) -> None:
     (root / "a" / "b.txt").write_bytes(b"hello")
     row = StoredFile.objects.using(files_database).get(path="a/b.txt")
@@ -104,6 +117,11 @@ def test_unknown_using_is_a_check_error(settings: Settings) -> None:
     errors = check_storage_mounts(None)
     assert [e.id for e in errors] == ["genro_storage_django.E015"]
     assert "'nope' is not a database of settings.DATABASES" in errors[0].msg
+
+
+def test_table_check_leaves_a_bad_setting_to_the_mounts_check(settings: Settings) -> None:
+    settings.STORAGE_MOUNTS = 42
+    assert check_database_tables(None, databases=["default"]) == []
 
 
 def test_missing_tables_are_a_warning_and_a_clear_error(
