@@ -42,6 +42,7 @@ def tenancy(settings: Settings) -> None:
             "type": "local",
             "path": "tests.testapp.tenants.tenant_root",
             "within": str(TENANTS),
+            "serve": "public",
         },
     }
     for tenant in ("acme", "globex"):
@@ -75,6 +76,37 @@ def test_a_request_without_a_usable_tenant_reaches_no_directory() -> None:
         assert client.get("/tenant/note", HTTP_X_TENANT=tenant).status_code == 400
     with bound_tenant("../acme"), pytest.raises(UnsafePathError, match="single path segment"):
         get_manager().node("tenant:note.txt").read_text()
+
+
+@pytest.mark.usefixtures("tenancy")
+def test_a_served_file_streams_from_the_request_s_tenant() -> None:
+    # A range is read while the server sends the body, after the view has returned.
+    response = Client().get(
+        "/files/tenant/note.txt", HTTP_X_TENANT="globex", HTTP_RANGE="bytes=0-5"
+    )
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == b"globex"
+    assert current_tenant() is None
+    # A whole local file is opened by the view itself (a FileResponse): left as it is.
+    whole = Client().get("/files/tenant/note.txt", HTTP_X_TENANT="acme")
+    assert b"".join(whole.streaming_content) == b"acme's note"
+
+    async def ranged() -> list[bytes]:
+        client = AsyncClient()
+        responses = await asyncio.gather(
+            *(
+                client.get(
+                    "/files/tenant/note.txt", headers={"X-Tenant": tenant, "Range": "bytes=0-3"}
+                )
+                for tenant in ("acme", "globex")
+            )
+        )
+        bodies = []
+        for response in responses:
+            bodies.append(b"".join([chunk async for chunk in response.streaming_content]))
+        return bodies
+
+    assert asyncio.run(ranged()) == [b"acme", b"glob"]
 
 
 @pytest.mark.usefixtures("tenancy")
