@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -220,3 +221,29 @@ def test_local_storage_is_a_one_mount_manager(packages: dict[str, Path]) -> None
     routed = LocalStorage(switched(packages))
     assert routed.list_dir("adm") == ["adm.txt", "folder"]
     assert routed.base_path == str(packages["base"])
+
+
+def test_parallel_copies_see_the_caller_s_context(tmp_path: Path) -> None:
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant")
+    manager = StorageManager(
+        {
+            "home": {"type": "local", "path": lambda: str(tmp_path / tenant.get())},
+            "scratch": {"type": "memory"},
+        }
+    )
+
+    def copy_in(name: str) -> None:
+        tenant.set(name)
+        for i in range(12):
+            manager.node(f"home:src/f{i}.txt").write_text(f"{name} {i}")
+        # Worker threads copy: on one disk (a batch per thread) and across stores.
+        manager.node("home:src").copy_to("home:dst", workers=4)
+        manager.node("home:src").copy_to("scratch:dst", workers=4)
+        manager.node("scratch:dst").copy_to("home:back", workers=4)
+
+    contextvars.copy_context().run(copy_in, "acme")
+    for directory in ("dst", "back"):
+        assert sorted(p.name for p in (tmp_path / "acme" / directory).iterdir()) == sorted(
+            f"f{i}.txt" for i in range(12)
+        )
+    assert (tmp_path / "acme" / "back" / "f3.txt").read_text() == "acme 3"

@@ -9,6 +9,7 @@ within one system, in batches through :meth:`Backend.copy_files_within`
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
@@ -123,8 +124,12 @@ def _in_parallel(work: Sequence[_T], function: Callable[[_T], None], workers: in
         for piece in work:
             function(piece)
     else:
+        # Each piece runs in a copy of the caller's context: a mount whose root depends on
+        # a context variable (a tenant's directory) must see the caller's value there too.
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(function, work))
+            futures = [pool.submit(contextvars.copy_context().run, function, p) for p in work]
+            for future in futures:
+                future.result()
 
 
 def _batches(items: Sequence[_Within]) -> list[list[_Within]]:
