@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import os
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -247,3 +249,22 @@ def test_parallel_copies_see_the_caller_s_context(tmp_path: Path) -> None:
             f"f{i}.txt" for i in range(12)
         )
     assert (tmp_path / "acme" / "back" / "f3.txt").read_text() == "acme 3"
+
+
+def test_a_background_call_sees_the_caller_s_context(tmp_path: Path) -> None:
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant")
+    manager = StorageManager(
+        {"home": {"type": "local", "path": lambda: str(tmp_path / tenant.get())}}
+    )
+    done = threading.Event()
+
+    def run() -> None:
+        tenant.set("acme")
+        node = manager.node("home:log.txt")
+        node.write_text("start")
+        append = "import sys; open(sys.argv[1], 'a').write(' end')"
+        node.call(sys.executable, "-c", append, node, async_mode=True, callback=done.set)
+
+    contextvars.copy_context().run(run)
+    assert done.wait(30)
+    assert (tmp_path / "acme" / "log.txt").read_text() == "start end"

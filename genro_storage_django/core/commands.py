@@ -16,6 +16,7 @@ real files: run only programs you trust on nodes your code chose.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
@@ -109,7 +110,11 @@ def run_command(
         except Exception:
             logger.exception("call(%s) failed in the background", args[0])
 
-    threading.Thread(target=background, name="genro-storage-call", daemon=True).start()
+    # In a copy of the caller's context: a tenant mount's files are staged there.
+    context = contextvars.copy_context()
+    threading.Thread(
+        target=context.run, args=(background,), name="genro-storage-call", daemon=True
+    ).start()
     return None
 
 
