@@ -88,10 +88,10 @@ class OrmChunkStore(ChunkStore):
             rows = list(self.files.filter(path=path).values_list(*_FILE_FIELDS)[:1])
         return FileRow(*rows[0]) if rows else None
 
-    def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
+    def first_chunk(self, path: str) -> tuple[int, int, bytes] | None:
         with self._errors():
-            rows = list(self.files.filter(path=path).values_list(*_FILE_FIELDS, "data")[:1])
-        return (FileRow(*rows[0][:5]), bytes(rows[0][5])) if rows else None
+            rows = list(self.files.filter(path=path).values_list("id", "size", "data")[:1])
+        return (rows[0][0], rows[0][1], bytes(rows[0][2])) if rows else None
 
     def chunk(self, file_id: int, index: int) -> bytes | None:
         with self._errors():

@@ -45,9 +45,10 @@ class ChunkStore(ABC):
     def file(self, path: str) -> FileRow | None: ...
 
     @abstractmethod
-    def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
-        """The file at ``path`` and its chunk 0, read together (one query: chunk 0 is
-        kept in the file's row, so that a small file is one row)."""
+    def first_chunk(self, path: str) -> tuple[int, int, bytes] | None:
+        """The id and size of the file at ``path`` and its chunk 0, in one query (chunk 0
+        is kept in the file's row, so that a small file is one row): what a read needs,
+        and no more, since a small file's read is this query and nothing else."""
 
     @abstractmethod
     def chunk(self, file_id: int, index: int) -> bytes | None:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from .atomic import AtomicWriter
-from .chunk_store import CHUNK_BYTES, STALE_AFTER, ChunkStore, FileRow
+from .chunk_store import CHUNK_BYTES, STALE_AFTER, ChunkStore
 
 __all__ = ["ChunkReader", "ChunkWriter", "publish"]
 
@@ -127,10 +127,12 @@ class ChunkWriter(AtomicWriter):
 class ChunkReader(io.RawIOBase):
     """A seekable reader of a file's chunks, one chunk in memory at a time."""
 
-    def __init__(self, store: ChunkStore, row: FileRow, first: bytes) -> None:
+    def __init__(self, store: ChunkStore, path: str, file_id: int, size: int, first: bytes) -> None:
         super().__init__()
         self.store = store
-        self.row = row
+        self.path = path
+        self.file_id = file_id
+        self.size = size
         self.position = 0
         self.index = 0
         self.current = first
@@ -145,20 +147,20 @@ class ChunkReader(io.RawIOBase):
         return self.position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.row.size}[whence]
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
         if base + offset < 0:
             raise ValueError("negative seek position")
         self.position = base + offset
         return self.position
 
     def readinto(self, buffer: Any) -> int:
-        if self.position >= self.row.size:
+        if self.position >= self.size:
             return 0
         index, start = divmod(self.position, CHUNK_BYTES)
         if index != self.index:
-            data = self.store.chunk(self.row.id, index)
+            data = self.store.chunk(self.file_id, index)
             if data is None:
-                raise OSError(errno.ESTALE, "the file was replaced while being read", self.row.path)
+                raise OSError(errno.ESTALE, "the file was replaced while being read", self.path)
             self.index, self.current = index, data
         piece = memoryview(self.current)[start : start + len(buffer)]
         buffer[: len(piece)] = piece

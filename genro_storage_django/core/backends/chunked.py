@@ -110,8 +110,8 @@ class ChunkedBackend(Backend):
         found = self.store.first_chunk(location)
         if found is None:
             raise self._missing(location)
-        row, data = found
-        if row.size <= len(data):
+        _file_id, size, data = found
+        if size <= len(data):
             return data
         with self.open_read(location) as stream:
             return stream.read()
@@ -120,8 +120,8 @@ class ChunkedBackend(Backend):
         found = self.store.first_chunk(location)
         if found is None:
             raise self._missing(location)
-        row, data = found
-        if row.size <= len(data):
+        _file_id, size, data = found
+        if size <= len(data):
             return io.BytesIO(data)
         snapshot = self.store.snapshot()
         try:
@@ -131,11 +131,10 @@ class ChunkedBackend(Backend):
                 found = snapshot.first_chunk(location)
                 if found is None:
                     raise self._missing(location)
-                row, data = found
         except BaseException:
             snapshot.release()
             raise
-        return io.BufferedReader(ChunkReader(snapshot, row, data), CHUNK_BYTES)
+        return io.BufferedReader(ChunkReader(snapshot, location, *found), CHUNK_BYTES)
 
     def _missing(self, location: str) -> OSError:
         if not location or self.store.has_file_below(location + "/"):

@@ -151,11 +151,9 @@ class SQLiteChunkStore(ChunkStore):
         rows = self._rows(_FILE + " WHERE path = ?", (path,))
         return FileRow(*rows[0]) if rows else None
 
-    def first_chunk(self, path: str) -> tuple[FileRow, bytes] | None:
-        rows = self._rows(
-            "SELECT id, path, size, mtime, md5, data FROM file WHERE path = ?", (path,)
-        )
-        return (FileRow(*rows[0][:5]), rows[0][5]) if rows else None
+    def first_chunk(self, path: str) -> tuple[int, int, bytes] | None:
+        rows = self._rows("SELECT id, size, data FROM file WHERE path = ?", (path,))
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     def chunk(self, file_id: int, index: int) -> bytes | None:
         if index == 0:
