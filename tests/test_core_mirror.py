@@ -327,3 +327,20 @@ def test_journal_on_a_mount_and_repair_of_other_mounts(tmp_path: Path) -> None:
     with pytest.raises(StorageConfigError, match="only mirror mounts"):
         manager.repair("a")
     assert manager.get_backend("m").describe() == "mirror (a, b; write=primary)"
+
+
+def test_a_buffer_reused_by_the_caller_is_copied(tmp_path: Path) -> None:
+    manager = StorageManager(
+        {
+            "a": {"type": "memory"},
+            "b": {"type": "local", "path": str(tmp_path)},
+            "m": {"type": "mirror", "mounts": ["a", "b"], "journal_dir": str(tmp_path / "j")},
+        }
+    )
+    buffer = bytearray(b"first ")
+    with manager.node("m:buffered.txt").open("wb") as stream:
+        stream.write(buffer)
+        buffer[:] = b"second"  # reused before the children wrote it
+        stream.write(memoryview(buffer))
+    assert (tmp_path / "buffered.txt").read_bytes() == b"first second"
+    assert manager.node("a:buffered.txt").read_bytes() == b"first second"

@@ -20,9 +20,9 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ..capabilities import BackendCapabilities
 from ..config import invalid
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from ..config import MountContext
 
 __all__ = ["CacheBackend", "CacheInfo", "parse_size"]
+
+T = TypeVar("T")
 
 VALIDATIONS = ("etag", "ttl", "immutable")
 DEFAULT_TTL = 60.0
@@ -170,22 +172,29 @@ class CacheBackend(CompositeBackend):
 
     # -- reads: from the store when it holds a valid copy ----------------------------
     def open_read(self, location: str) -> IO[bytes]:
+        return self._served(location, self.store.open_data)
+
+    def read_bytes(self, location: str) -> bytes:
+        return self._served(location, self.store.read_data)
+
+    def _served(self, location: str, read: Callable[[str], T]) -> T:
+        """``read(location)`` of a valid copy, filled from the origin first if need be."""
         asked: StatResult | None = None
         entry = self.store.entry(location)
         if entry is not None:
             valid, asked = self._valid(location, entry, asked)
-            if valid and (reader := self._hit(location)) is not None:
-                return reader
+            if valid and (hit := self._hit(location, read)) is not None:
+                return hit[0]
         with self.store.locked(location):
             # Another thread or process may have filled it while this one waited.
             entry = self.store.entry(location)
             if entry is not None:
                 valid, asked = self._valid(location, entry, asked)
-                if valid and (reader := self._hit(location)) is not None:
-                    return reader
+                if valid and (hit := self._hit(location, read)) is not None:
+                    return hit[0]
             self._fill(location, asked)
         self._evict(keep=location)
-        return self.store.open_data(location)
+        return read(location)
 
     def _valid(
         self, location: str, entry: Entry, asked: StatResult | None
@@ -206,15 +215,15 @@ class CacheBackend(CompositeBackend):
             self.store.refresh(location, entry)
         return valid, asked
 
-    def _hit(self, location: str) -> IO[bytes] | None:
+    def _hit(self, location: str, read: Callable[[str], T]) -> tuple[T] | None:
         try:
-            reader = self.store.open_data(location)
+            found = read(location)
         except FileNotFoundError:
             return None  # evicted between the metadata and the content: fill again
         self.store.touch(location)
         with self._lock:
             self._hits += 1
-        return reader
+        return (found,)
 
     def _fill(self, location: str, asked: StatResult | None) -> None:
         origin = self.origin

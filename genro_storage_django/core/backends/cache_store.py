@@ -85,6 +85,9 @@ class CacheStore:
     def open_data(self, path: str) -> IO[bytes]:
         return self.store.open_read(self._data(path))
 
+    def read_data(self, path: str) -> bytes:
+        return self.store.read_bytes(self._data(path))
+
     def touch(self, path: str) -> None:
         """Mark the entry used now: eviction takes the least recently used first."""
         with contextlib.suppress(OSError):

@@ -168,8 +168,9 @@ class FanOutWriter(AtomicWriter):
         self._written = 0
 
     def write(self, data: Any) -> int:
-        # Every child gets the same immutable chunk: the caller may reuse its buffer.
-        chunk = bytes(data)
+        # Every child gets the same immutable chunk: a caller's bytearray or memoryview
+        # is copied once, since the caller may reuse it before the children are done.
+        chunk = data if type(data) is bytes else bytes(data)
         for stream in self._streams:
             stream.send(chunk)
         self._written += len(chunk)
