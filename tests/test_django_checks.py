@@ -55,6 +55,17 @@ def test_the_test_settings_are_clean() -> None:
             "genro_storage_django.E008",
         ),
         (
+            {"s": {"type": "memory"}, "c": {"type": "cache", "origin": "gone", "store": "s"}},
+            "genro_storage_django.E006",
+        ),
+        (
+            {
+                "o": {"type": "memory"},
+                "c": {"type": "cache", "origin": "o", "path": "/t", "ttl": -1},
+            },
+            "genro_storage_django.E008",
+        ),
+        (
             {"a": {"type": "memory"}, "m": {"type": "mirror", "mounts": ["a", "m"]}},
             "genro_storage_django.E008",
         ),
