@@ -248,6 +248,12 @@ def test_a_stopped_server_is_skipped(tmp_path: Path) -> None:
     assert (raised.value.has, raised.value.missing) == (("disk",), ("s3",))
     report = manager.repair("m")
     assert [a.target for a in report.failed] == ["s3"]
+    # The stopped server is the primary: "primary" fails, and so does a quorum of two.
+    for policy in ("primary", "quorum"):
+        manager.add_mount({**manager.get_mount("m").config, "write": policy})
+        with pytest.raises(MirrorWriteError) as raised:
+            manager.node(f"m:{policy}.txt").write_bytes(b"p")
+        assert raised.value.missing[0] == "s3"
 
 
 def test_memory_stays_bounded(tmp_path: Path) -> None:
