@@ -268,3 +268,22 @@ def test_a_background_call_sees_the_caller_s_context(tmp_path: Path) -> None:
     contextvars.copy_context().run(run)
     assert done.wait(30)
     assert (tmp_path / "acme" / "log.txt").read_text() == "start end"
+
+
+def test_a_mirror_s_threads_see_the_caller_s_context(tmp_path: Path) -> None:
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant")
+    manager = StorageManager(
+        {
+            "disk": {"type": "local", "path": lambda: str(tmp_path / tenant.get())},
+            "spare": {"type": "memory"},
+            "both": {"type": "mirror", "mounts": ["disk", "spare"], "write": "all"},
+        }
+    )
+
+    def write_and_read() -> bytes:
+        tenant.set("acme")
+        manager.node("both:f.txt").write_bytes(b"mirrored")
+        return manager.node("both:f.txt").read_bytes()
+
+    assert contextvars.copy_context().run(write_and_read) == b"mirrored"
+    assert (tmp_path / "acme" / "f.txt").read_bytes() == b"mirrored"

@@ -11,6 +11,7 @@ seconds is dropped from the write, not waited for.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -52,12 +53,17 @@ class ChildCalls:
 
     def call(self, name: str, function: Callable[[], T]) -> T:
         """``function()``'s result, or TimeoutError when it takes over ``timeout`` seconds."""
-        future = self._executor().submit(function)
+        # Calls run in a copy of the caller's context: a child whose root follows a context
+        # variable (a tenant's directory) must answer for the caller's value.
+        future = self._executor().submit(contextvars.copy_context().run, function)
         return self._result(name, future)
 
     def call_all(self, calls: Mapping[str, Callable[[], Any]]) -> dict[str, Outcome]:
         """Every call at once; each child's outcome (a timeout is a TimeoutError)."""
-        futures = {name: self._executor().submit(function) for name, function in calls.items()}
+        futures = {
+            name: self._executor().submit(contextvars.copy_context().run, function)
+            for name, function in calls.items()
+        }
         outcomes: dict[str, Outcome] = {}
         deadline = time.monotonic() + self.timeout
         for name, future in futures.items():
@@ -92,7 +98,10 @@ class _ChildStream:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._open = open_writer
         # A daemon: a child that hangs for good must not keep the process from exiting.
-        threading.Thread(target=self._run, name=f"mirror-write-{name}", daemon=True).start()
+        context = contextvars.copy_context()  # the writer's, as for ChildCalls
+        threading.Thread(
+            target=context.run, args=(self._run,), name=f"mirror-write-{name}", daemon=True
+        ).start()
 
     def _run(self) -> None:
         writer: AtomicWriter | None = None
