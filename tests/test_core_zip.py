@@ -502,3 +502,33 @@ def test_kill_mid_batch_keeps_the_old_archive(tmp_path: Path) -> None:
     manager.node("z:after.txt").write_bytes(b"after")
     assert [c.path for c in manager.node("z:").children()] == ["after.txt", "old.txt"]
     assert manager.node("z:old.txt").read_bytes() == b"old"
+
+
+def test_a_change_that_fails_midway_publishes_nothing(tmp_path: Path) -> None:
+    manager = zip_mount(tmp_path)
+    manager.node("z:a.txt").write_bytes(b"a")
+    before = (tmp_path / "disk" / "site.zip").read_bytes()
+    backend = manager.node("z:").backend
+
+    class Failing(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("the disk under the spool failed")
+
+    with pytest.raises(OSError, match="spool failed"):
+        backend.commit_member("b.txt", Failing(b"data"), exclusive=False)  # type: ignore[attr-defined]
+    assert (tmp_path / "disk" / "site.zip").read_bytes() == before
+    assert [c.path for c in manager.node("z:").children()] == ["a.txt"]
+    # In a batch, the member cut short is left out; what the batch wrote before stays.
+    with backend.batch_writes():
+        manager.node("z:a.txt").write_bytes(b"new a")
+        with pytest.raises(OSError, match="spool failed"):
+            backend.commit_member("a.txt", Failing(b"data"), exclusive=False)  # type: ignore[attr-defined]
+    with zipfile.ZipFile(tmp_path / "disk" / "site.zip") as archive:
+        assert [info.filename for info in archive.infolist()] == ["a.txt"]
+        assert archive.read("a.txt") == b"new a"
+    # Nothing to drop is no change: the archive is not rewritten.
+    (tmp_path / "other").mkdir()
+    empty = zip_mount(tmp_path / "other")
+    empty.node("z:").backend.remove_dir("", recursive=True)
+    assert not (tmp_path / "other" / "disk" / "site.zip").exists()
+    assert backend.relative("a.txt") == "a.txt"

@@ -44,8 +44,6 @@ class FileLock:
     def acquire(self) -> bool:
         """Wait for the lock; False (not locked) when ``target``'s directory does not exist,
         which no other process can have written into either."""
-        if self._fd is not None:
-            return True
         with _REGISTRY:
             thread_lock, holder = _IN_PROCESS.setdefault(self.path, (threading.Lock(), [None]))
         if holder[0] == threading.get_ident():

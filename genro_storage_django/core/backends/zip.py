@@ -12,6 +12,7 @@ replacing or deleting a member rebuilds the copy without the members it drops
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import shutil
 import stat
@@ -89,6 +90,8 @@ class ZipBuilder(ArchiveBuilder):
         super().__init__(old)
         if old is not None:
             shutil.copyfileobj(old, self.temp, CHUNK_SIZE)
+        #: Positions of members a failed add() left cut short.
+        self.broken: set[int] = set()
         self.zip = zipfile.ZipFile(
             self.temp, "a" if old is not None else "w", zipfile.ZIP_DEFLATED, allowZip64=True
         )
@@ -102,19 +105,28 @@ class ZipBuilder(ArchiveBuilder):
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = (stat.S_IFREG | 0o644) << 16
         info.file_size = size
-        with warnings.catch_warnings():
-            # A name written twice: finish() keeps the last member of that name.
-            warnings.simplefilter("ignore", UserWarning)
-            with self.zip.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as target:
-                shutil.copyfileobj(source, target, CHUNK_SIZE)
+        position = len(self.zip.infolist())
+        try:
+            with warnings.catch_warnings():
+                # A name written twice: finish() keeps the last member of that name.
+                warnings.simplefilter("ignore", UserWarning)
+                with self.zip.open(info, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as target:
+                    shutil.copyfileobj(source, target, CHUNK_SIZE)
+        except BaseException:
+            if len(self.zip.infolist()) > position:
+                self.broken.add(position)  # a member cut short: finish() leaves it out
+            raise
 
     def finish(self, changes: Mapping[str, bool]) -> IO[bytes]:
         infos = self.zip.infolist()
         self.zip.close()
-        counts = Counter(info.filename.rstrip("/") for info in infos)
-        if all(changes[name] and counts[name] == 1 for name in changes):
+        kept = [
+            (p, info.filename.rstrip("/")) for p, info in enumerate(infos) if p not in self.broken
+        ]
+        counts = Counter(name for _position, name in kept)
+        if not self.broken and all(changes[name] and counts[name] == 1 for name in changes):
             return self.temp  # only new names: the appended copy is the archive
-        last = {info.filename.rstrip("/"): position for position, info in enumerate(infos)}
+        last = {name: position for position, name in kept}
         rebuilt: IO[bytes] = tempfile.TemporaryFile(prefix="genro-storage-")  # noqa: SIM115
         self.temp.seek(0)
         with (
@@ -124,12 +136,20 @@ class ZipBuilder(ArchiveBuilder):
             for position, info in enumerate(source.infolist()):
                 name = info.filename.rstrip("/")
                 state = changes.get(name)
-                if state is False or (state is True and last[name] != position):
+                if position in self.broken or state is False:
+                    continue
+                if state is True and last[name] != position:
                     continue
                 _copy_member(source, target, info)
         self.temp.close()
         self.temp = rebuilt
         return rebuilt
+
+    def close(self) -> None:
+        # A discarded build's directory is written into a file about to be deleted.
+        with contextlib.suppress(ValueError, OSError):
+            self.zip.close()
+        super().close()
 
 
 def _copy_member(source: zipfile.ZipFile, target: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
