@@ -129,3 +129,19 @@ def test_a_tar_needs_a_tar_name() -> None:
     with pytest.raises(StorageConfigError, match=r"must end in \.tar"):
         StorageManager(mounts)
     assert [problem.code for problem in StorageManager().check(mounts)] == ["archive_path"]
+
+
+def test_an_archive_inside_an_archive(tmp_path: Path) -> None:
+    (tmp_path / "disk").mkdir()
+    manager = StorageManager(
+        {
+            "disk": {"type": "local", "path": str(tmp_path / "disk")},
+            "outer": {"type": "zip", "path": "disk:outer.zip"},
+            "inner": {"type": "tar", "path": "outer:in/inner.tar.gz"},
+        }
+    )
+    manager.node("inner:a/b.txt").write_bytes(b"nested")
+    assert [c.path for c in manager.node("outer:in").children()] == ["in/inner.tar.gz"]
+    with manager.node("inner:a/b.txt").open("rb") as stream:
+        stream.seek(3)
+        assert stream.read() == b"ted"
