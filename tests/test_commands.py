@@ -458,5 +458,5 @@ def test_storage_repair(settings: SettingsWrapper, mounts: dict[str, Path], tmp_
     out = io.StringIO()
     call_command("storage_repair", "mirror", "--verify", stdout=out)
     assert out.getvalue() == "mirror: nothing to repair, 0 journal records replayed\n"
-    with pytest.raises(CommandError, match="only mirror mounts"):
+    with pytest.raises(CommandError, match="keeps no repair journal"):
         call_command("storage_repair", "src")

@@ -330,8 +330,11 @@ def test_journal_on_a_mount_and_repair_of_other_mounts(tmp_path: Path) -> None:
     assert manager.repair("m").replayed == 1
     assert (tmp_path / "x.txt").read_bytes() == b"x"
     assert not manager.node("notes:mirrors/m").exists()  # (memory keeps no empty directory)
-    with pytest.raises(StorageConfigError, match="only mirror mounts"):
+    with pytest.raises(StorageConfigError, match="keeps no repair journal"):
         manager.repair("a")
+    manager.add_mount({"name": "sub", "type": "relative", "path": "a:x"})
+    with pytest.raises(StorageConfigError, match="relative mount: it keeps no repair journal"):
+        manager.repair("sub")
     assert manager.get_backend("m").describe() == "mirror (a, b; write=primary)"
 
 

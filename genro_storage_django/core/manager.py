@@ -28,7 +28,7 @@ from .paths import is_valid_mount_name, join, normalize, split_fullpath
 from .virtual import DiffNode, IterNode, VirtualNode
 
 if TYPE_CHECKING:
-    from .backends.mirror_repair import RepairReport
+    from .backends.composite import RepairReport
 
 __all__ = ["Mount", "StorageManager", "validate_mounts"]
 
@@ -157,14 +157,13 @@ class StorageManager:
         return self.get_mount(name).backend
 
     def repair(self, name: str, *, verify: bool = False, dry_run: bool = False) -> RepairReport:
-        """Replay the repair journal of the mirror mount ``name`` (see docs/core.md)."""
-        from .backends.mirror import MirrorBackend
-
+        """Give the mounts under ``name`` the changes some of them missed (a mirror's repair
+        journal, see docs/core.md)."""
         backend = self.get_backend(name)
-        if not isinstance(backend, MirrorBackend):
+        if not isinstance(backend, CompositeBackend):
             raise StorageConfigError(
                 f"mount {name!r} is a {self.get_mount(name).type_name} mount: "
-                "only mirror mounts have a repair journal"
+                "it keeps no repair journal"
             )
         return backend.repair(verify=verify, dry_run=dry_run)
 

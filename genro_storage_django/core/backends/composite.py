@@ -13,14 +13,50 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..errors import StorageConfigError
 from .base import Backend, PhysicalLocation
 
 if TYPE_CHECKING:
     from ..config import MountContext, Permissions
 
-__all__ = ["CompositeBackend"]
+__all__ = ["CompositeBackend", "RepairAction", "RepairReport"]
+
+
+@dataclass
+class RepairAction:
+    """One copy to, or delete on, one parent mount, made (or planned) by a repair."""
+
+    op: str  # "copy" or "delete"
+    path: str
+    target: str
+    source: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class RepairReport:
+    """What :meth:`CompositeBackend.repair` did (or, on a dry run, would do)."""
+
+    mount: str
+    dry_run: bool
+    verify: bool
+    actions: list[RepairAction] = field(default_factory=list)
+    #: Records of missed changes replayed (and removed, unless a dry run).
+    replayed: int = 0
+
+    @property
+    def failed(self) -> list[RepairAction]:
+        return [action for action in self.actions if action.error is not None]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
 
 
 class CompositeBackend(Backend):
@@ -70,3 +106,10 @@ class CompositeBackend(Backend):
         if holder is self:
             return super().physical_location(location)
         return holder.physical_location(inner)
+
+    def repair(self, *, verify: bool = False, dry_run: bool = False) -> RepairReport:
+        """Give the parents the changes some of them missed (a ``mirror`` replays its
+        journal; ``verify`` also compares them). A mount that records none refuses."""
+        raise StorageConfigError(
+            f"mount {self.mount_name!r} is a {self.type_name} mount: it keeps no repair journal"
+        )

@@ -23,14 +23,13 @@ from ..config import invalid
 from ..errors import MirrorWriteError, StorageUnavailableError, UnsafePathError
 from ..paths import is_valid_mount_name, join, normalize, split_fullpath
 from .base import AtomicWriter, Backend, Kind, StatResult
-from .composite import CompositeBackend
+from .composite import CompositeBackend, RepairReport
 from .fanout import ChildCalls, FanOutWriter, Outcome
 from .local_dir import local_directory
 from .mirror_journal import Operation, RepairJournal, default_journal_dir
 
 if TYPE_CHECKING:
     from ..config import MountContext
-    from .mirror_repair import RepairReport
 
 __all__ = ["POLICIES", "MirrorBackend"]
 

@@ -17,50 +17,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .base import Backend, StatResult
+from .composite import RepairAction, RepairReport
 from .mirror_journal import JournalEntry
 
 if TYPE_CHECKING:
     from .mirror import MirrorBackend
 
-__all__ = ["RepairAction", "RepairReport", "repair_mirror"]
+__all__ = ["repair_mirror"]
 
 _CHUNK = 1 << 20
-
-
-@dataclass
-class RepairAction:
-    """One copy to, or delete on, one child."""
-
-    op: str  # "copy" or "delete"
-    path: str
-    target: str
-    source: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class RepairReport:
-    mount: str
-    dry_run: bool
-    verify: bool
-    actions: list[RepairAction] = field(default_factory=list)
-    #: Journal records replayed (and removed, unless a dry run).
-    replayed: int = 0
-
-    @property
-    def failed(self) -> list[RepairAction]:
-        return [action for action in self.actions if action.error is not None]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
 
 
 def repair_mirror(mirror: MirrorBackend, *, verify: bool, dry_run: bool) -> RepairReport:
