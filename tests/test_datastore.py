@@ -110,8 +110,14 @@ def test_two_files_of_one_key_are_ambiguous_never_a_silent_pick(
     assert "report" in store
     assert list(store) == ["report"]
     assert store["report.txt"] == "other program"  # naming the format chooses
-    store["report"] = [1]  # a write settles it
-    assert files(root) == ["report.json"]
+    store["report"] = [1]  # a write in the key's format leaves the other file alone
+    with pytest.raises(AmbiguousKeyError):
+        store["report"]
+    del store["report.txt"]  # deleting it settles the key
+    assert store["report"] == [1]
+    (root / "data" / "report.md").write_text("another program again")
+    store["report"] = "text now"  # a change of format replaces every other file of the key
+    assert files(root) == ["report.txt"]
 
 
 def test_refused_values_raise_type_error_and_leave_the_old_value(

@@ -84,12 +84,16 @@ class DataStore(MutableMapping[str, Any]):
         handler = self._handlers.for_writing(value, extension)
         extension = extension or handler.extensions[0]
         target = self._root.child(stem + extension)
+        # A value replaced in its own format has no other file: the store made it so when
+        # the key took that format. Looking for them costs a lookup per format.
+        changes_format = not target.is_file()
         with target.open("wb") as stream:
             handler.write(value, stream, extension)
-        # Only once the new file is in place: the value it replaces, in another format.
-        for other, _ in self._files(stem):
-            if other.path != target.path:
-                other.delete()
+        if changes_format:
+            # Only once the new file is in place: the value it replaces, in another format.
+            for other, _ in self._files(stem):
+                if other.path != target.path:
+                    other.delete()
 
     def __delitem__(self, key: str) -> None:
         node, _extension = self._file_of(key)
