@@ -353,3 +353,32 @@ def test_a_buffer_reused_by_the_caller_is_copied(tmp_path: Path) -> None:
         stream.write(memoryview(buffer))
     assert (tmp_path / "buffered.txt").read_bytes() == b"first second"
     assert manager.node("a:buffered.txt").read_bytes() == b"first second"
+
+
+def test_the_default_journal_is_kept_apart_per_set_of_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staging and production on one host, each with a mirror named "media": one default
+    # journal directory, never one journal (a replayed delete would lose the other's file).
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+    def project(name: str) -> StorageManager:
+        root = tmp_path / name
+        return StorageManager(
+            {
+                "primary": {"type": "local", "path": str(root / "primary")},
+                "replica": {"type": "local", "path": str(root / "replica")},
+                "media": {"type": "mirror", "mounts": ["primary", "replica"], "write": "primary"},
+            }
+        )
+
+    production = project("production")
+    production.node("media:report.pdf").write_bytes(b"production's")  # the replica: later
+    staging = project("staging")
+    assert staging.repair("media").actions == []  # production's record is not staging's
+    assert not (tmp_path / "staging" / "replica" / "report.pdf").exists()
+    journals = sorted(p.name for p in (tmp_path / "state").rglob("media-*"))
+    assert len(journals) == 1  # production's only: staging has recorded nothing
+    report = project("production").repair("media")  # and it outlives its manager
+    assert report.ok and report.replayed == 1
+    assert (tmp_path / "production" / "replica" / "report.pdf").read_bytes() == b"production's"

@@ -13,6 +13,7 @@ journaled by writes, never waited for.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
@@ -64,11 +65,29 @@ class MirrorBackend(CompositeBackend):
             self.journal = RepairJournal(
                 lambda: self.parent_backend(journal_mount), join(sub, mount_name)
             )
-        else:
-            directory = str(options.get("journal_dir") or default_journal_dir())
+        elif options.get("journal_dir"):
             self.journal = RepairJournal(
-                local_directory(directory, "mirror-journal", context), mount_name
+                local_directory(str(options["journal_dir"]), "mirror-journal", context),
+                mount_name,
             )
+        else:
+            # One default directory serves every project of the user: a record is kept
+            # under the mirror's name AND its children's stores, so that two projects with
+            # a mirror of one name (staging and production on one host) never replay each
+            # other's records (a delete there would lose files here).
+            self.journal = RepairJournal(
+                local_directory(default_journal_dir(), "mirror-journal", context),
+                lambda: f"{mount_name}-{self._children_digest()}",
+            )
+
+    def _children_digest(self) -> str:
+        """A short digest of where the children keep their files (their stores and roots)."""
+        places = []
+        for child in self.children:
+            backend = self.parent_backend(child)
+            place = backend.physical_location(backend.locate(""))
+            places.append(f"{child}\0{place.store!r}\0{place.path}")
+        return hashlib.sha256("\n".join(places).encode()).hexdigest()[:16]
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:

@@ -69,13 +69,22 @@ class JournalEntry:
 class RepairJournal:
     """The records of one mirror, under ``base`` on the mount ``backend()`` returns."""
 
-    def __init__(self, backend: Callable[[], Backend], base: str) -> None:
+    def __init__(self, backend: Callable[[], Backend], base: str | Callable[[], str]) -> None:
         self._backend = backend
-        self._base = base
+        # A callable base is asked on first use: it may need mounts not installed yet.
+        self._base_source = base
+        self._base_value: str | None = base if isinstance(base, str) else None
         self._lock = threading.Lock()
         # path -> the latest record of it this process knows: reads skip the children
         # that missed it. Loaded from the journal on first use.
         self._pending: dict[str, JournalEntry] | None = None
+
+    @property
+    def _base(self) -> str:
+        if self._base_value is None:
+            source = self._base_source
+            self._base_value = source if isinstance(source, str) else source()
+        return self._base_value
 
     def add(
         self,
